@@ -1,0 +1,24 @@
+"""Constructs and a synth-time guard that keep admin ports off the whole internet.
+
+Exports are loaded lazily, so the pure-Python policy core (``constructs_lib.policy``) and the
+guard CLI never pay for importing ``aws_cdk`` and starting jsii.
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "BastionSecurityGroup": "constructs_lib.security_groups",
+    "WebServerSecurityGroup": "constructs_lib.security_groups",
+    "BastionWebTier": "constructs_lib.security_groups",
+    "AdminPortGuard": "constructs_lib.nag",
+    "add_admin_port_guard": "constructs_lib.nag",
+    "acknowledge_admin_port_finding": "constructs_lib.nag",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)
