@@ -1,0 +1,360 @@
+"""Read security groups and their ingress rules out of templates, as normalized permissions.
+
+Inline ``SecurityGroupIngress`` entries and standalone ``AWS::EC2::SecurityGroupIngress`` resources
+(``GroupId`` by ``Ref``, ``Fn::GetAtt``, literal id, cross-stack import, or ``GroupName``) become
+``Permission`` values: one protocol, one port range, one source. Intrinsics are expanded to every
+value they may deploy as. Rules that cannot be trusted become findings right here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from .cidr import IPNetwork, parse_cidr
+from .findings import Finding, Location, Rule
+from .intrinsics import MAX_CANDIDATES, NO_VALUE, ResourceRef, Resolver, Unknown
+from .templates import Template
+
+ALL_PORTS = (0, 65535)
+
+_PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+_NAMED_PROTOCOLS = {"tcp", "udp", "icmp", "icmpv6"}
+_INTEGER = re.compile(r"^-?[0-9]+$")
+_CIDR_FIELDS = {"CidrIp": 4, "CidrIpv6": 6}
+_SOURCE_FIELDS = ("CidrIp", "CidrIpv6", "SourcePrefixListId", "SourceSecurityGroupId", "SourceSecurityGroupName")
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """What is malformed about a rule."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where traffic may come from. ``kind`` is ``cidr``, ``security-group``, ``prefix-list`` or ``unknown``."""
+
+    kind: str
+    label: str
+    network: IPNetwork | None = None
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One normalized ingress permission of one security group.
+
+    ``ports`` is the inclusive TCP/UDP port range (all ports for protocol ``all``), or ``None`` where
+    ports do not apply (ICMP, other protocols). ``certain`` is False when the protocol or ports were
+    unknown at synth time and were widened to "anything".
+    """
+
+    group: str
+    protocol: str
+    ports: tuple[int, int] | None
+    source: Source
+    origin: Location
+    rule_label: str
+    certain: bool = True
+
+    def reaches_tcp_port(self, port: int) -> bool:
+        if self.protocol not in ("tcp", "all", "unknown") or self.ports is None:
+            return False
+        return self.ports[0] <= port <= self.ports[1]
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    """A security group: defined in a template, or only referenced (imported, literal id)."""
+
+    key: str
+    location: Location
+    defined: bool
+
+
+@dataclass
+class Inventory:
+    """Everything the templates say about security-group ingress."""
+
+    groups: dict[str, SecurityGroup] = field(default_factory=dict)
+    permissions: list[Permission] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def read_inventory(templates: Sequence[Template]) -> Inventory:
+    """Normalize every security group and ingress rule of ``templates`` (analysed together)."""
+    exports: dict[str, tuple[Resolver, Any]] = {}
+    resolvers = [Resolver(template.name, template.body, exports) for template in templates]
+    for template, resolver in zip(templates, resolvers):
+        _collect_exports(template, resolver, exports)
+    inventory = Inventory()
+    contexts = {template.name: (template, resolver) for template, resolver in zip(templates, resolvers)}
+    for template in templates:
+        _TemplateReader(template, contexts, inventory).read()
+    return inventory
+
+
+def _collect_exports(template: Template, resolver: Resolver, exports: dict[str, tuple[Resolver, Any]]) -> None:
+    outputs = template.body.get("Outputs")
+    for output in (outputs.values() if isinstance(outputs, dict) else ()):
+        export = output.get("Export") if isinstance(output, dict) else None
+        if isinstance(export, dict) and "Value" in output:
+            for name in resolver.strings(export.get("Name")):
+                if isinstance(name, str):
+                    exports[name] = (resolver, output["Value"])
+
+
+def _location(template: Template, logical_id: str, resource: Any) -> Location:
+    metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+    path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
+    return Location(template.name, logical_id, path if isinstance(path, str) else None, str(template.path))
+
+
+class _TemplateReader:
+    def __init__(self, template: Template, contexts: dict[str, tuple[Template, Resolver]], inventory: Inventory):
+        self.template = template
+        self.resolver = contexts[template.name][1]
+        self.contexts = contexts
+        self.inventory = inventory
+        self.group_names: dict[str, str] = {}
+
+    def read(self) -> None:
+        resources = self.template.body["Resources"]
+        for logical_id, resource in resources.items():
+            if isinstance(resource, dict) and resource.get("Type") == "AWS::EC2::SecurityGroup":
+                self._define_group(logical_id, resource)
+        for logical_id, resource in resources.items():
+            location = _location(self.template, logical_id, resource)
+            if logical_id.startswith("Fn::ForEach::"):
+                self._unverifiable(location, "Fn::ForEach resources are expanded only at deploy time")
+                continue
+            if not isinstance(resource, dict):
+                continue
+            kind = resource.get("Type")
+            properties = resource.get("Properties")
+            properties = properties if isinstance(properties, dict) else {}
+            if kind == "AWS::EC2::SecurityGroup":
+                group = f"{self.template.name}:{logical_id}"
+                for label, entry in self._entries(logical_id, properties.get("SecurityGroupIngress"), location):
+                    self._read_entry([group], entry, location, label)
+            elif kind == "AWS::EC2::SecurityGroupIngress":
+                groups = self._target_groups(properties, location)
+                if groups:
+                    self._read_entry(groups, properties, location, logical_id)
+            elif kind == "AWS::CloudFormation::Stack" and f"{self.template.name}/{logical_id}" not in self.contexts:
+                self._unverifiable(location, "its nested stack template is not part of the input")
+
+    def _define_group(self, logical_id: str, resource: dict[str, Any]) -> None:
+        key = f"{self.template.name}:{logical_id}"
+        location = _location(self.template, logical_id, resource)
+        self.inventory.groups[key] = SecurityGroup(key, location, defined=True)
+        properties = resource.get("Properties")
+        name = properties.get("GroupName") if isinstance(properties, dict) else None
+        if isinstance(name, str):
+            self.group_names[name] = key
+
+    def _entries(self, logical_id: str, node: Any, location: Location) -> Iterator[tuple[str, Any]]:
+        if node is None:
+            return
+        for candidate in self.resolver.candidates(node):
+            if candidate is NO_VALUE:
+                continue
+            if isinstance(candidate, Unknown):
+                self._unverifiable(location, f"SecurityGroupIngress is unknown at synth time: {candidate.reason}")
+            elif not isinstance(candidate, list):
+                self._malformed(location, "SecurityGroupIngress is not a list")
+            else:
+                for index, entry in enumerate(candidate):
+                    yield f"{logical_id}.SecurityGroupIngress[{index}]", entry
+
+    def _target_groups(self, properties: dict[str, Any], location: Location) -> list[str]:
+        field_name = "GroupId" if "GroupId" in properties else "GroupName" if "GroupName" in properties else None
+        if field_name is None:
+            self._malformed(location, "the ingress resource names no GroupId or GroupName")
+            return []
+        groups = []
+        for value in self.resolver.candidates(properties[field_name]):
+            key = self._group_key(value, field_name, properties[field_name])
+            if key not in self.inventory.groups:
+                self.inventory.groups[key] = SecurityGroup(key, location, defined=False)
+            groups.append(key)
+        return groups
+
+    def _group_key(self, value: Any, field_name: str, node: Any) -> str:
+        if isinstance(value, ResourceRef):
+            attribute = value.attribute if value.attribute not in (None, "GroupId") else ""
+            return f"{value.template}:{value.logical_id}" + (f".{attribute}" if attribute else "")
+        if isinstance(value, str):
+            if field_name == "GroupName":
+                return self.group_names.get(value, f"name:{value}")
+            return f"id:{value}"
+        return f"unresolved:{json.dumps(node, sort_keys=True, default=str)}"
+
+    def _read_entry(self, groups: list[str], node: Any, location: Location, label: str) -> None:
+        for entry in self.resolver.candidates(node):
+            if entry is NO_VALUE:
+                continue
+            if isinstance(entry, Unknown):
+                self._unverifiable(location, f"{label} is unknown at synth time: {entry.reason}")
+            elif not isinstance(entry, dict):
+                self._malformed(location, f"{label} is not an object")
+            else:
+                for problem in self._add_permissions(groups, entry, location, label):
+                    self._malformed(location, f"{label}: {problem}")
+
+    def _add_permissions(self, groups: list[str], entry: dict[str, Any], location: Location, label: str) -> Iterator[str]:
+        """Add the permissions ``entry`` grants; yield what is malformed about it instead, if anything."""
+        if "IpProtocol" not in entry:
+            yield "IpProtocol is missing"
+            return
+        protocols = [_protocol(value) for value in self.resolver.candidates(entry["IpProtocol"])]
+        port_pairs = [
+            (from_port, to_port)
+            for from_port in self.resolver.candidates(entry.get("FromPort"))
+            for to_port in self.resolver.candidates(entry.get("ToPort"))
+        ]
+        sources = list(self._sources(entry))
+        problems = [item.message for item in protocols + sources if isinstance(item, _Problem)]
+        if problems:
+            yield from problems
+            return
+        if not sources:
+            yield "it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"
+            return
+        if len(protocols) * len(port_pairs) * len(sources) > MAX_CANDIDATES:
+            self._unverifiable(location, f"{label} has more than {MAX_CANDIDATES} combinations of conditional values")
+            return
+        for protocol in protocols:
+            for from_port, to_port in port_pairs:
+                ports = _port_range(protocol, from_port, to_port)
+                if isinstance(ports, _Problem):
+                    yield ports.message
+                    continue
+                certain = not isinstance(protocol, Unknown) and not isinstance(ports, Unknown)
+                name = "unknown" if isinstance(protocol, Unknown) else protocol
+                port_range = ALL_PORTS if isinstance(ports, Unknown) else ports
+                for source in sources:
+                    for group in groups:
+                        self.inventory.permissions.append(
+                            Permission(group, name, port_range, source, location, label, certain)  # type: ignore[arg-type]
+                        )
+
+    def _sources(self, entry: dict[str, Any]) -> Iterator[Source | _Problem]:
+        """Every source ``entry`` may deploy with, or messages saying what is malformed."""
+        present = []
+        for field_name in _SOURCE_FIELDS:
+            if field_name not in entry:
+                continue
+            values = self.resolver.candidates(entry[field_name])
+            if any(value is NO_VALUE for value in values):
+                values = [value for value in values if value is not NO_VALUE]
+            else:
+                present.append(field_name)
+            for value in values:
+                yield from self._source(field_name, value)
+        if len(present) > 1:
+            yield _Problem(f"it names more than one source ({', '.join(present)}); EC2 takes exactly one")
+
+    def _source(self, field_name: str, value: Any) -> Iterator[Source | _Problem]:
+        if isinstance(value, Unknown):
+            yield Source("unknown", f"{field_name} unknown at synth time: {value.reason}")
+        elif field_name == "SourcePrefixListId":
+            yield from self._prefix_list_sources(value)
+        elif field_name in _CIDR_FIELDS:
+            yield _cidr_source(field_name, value, _CIDR_FIELDS[field_name])
+        elif isinstance(value, (ResourceRef, str)):
+            kind = "GroupName" if field_name == "SourceSecurityGroupName" else "GroupId"
+            yield Source("security-group", self._group_key(value, kind, None))
+        else:
+            yield _Problem(f"{field_name} {json.dumps(value, default=str)} is not a security group")
+
+    def _prefix_list_sources(self, value: Any) -> Iterator[Source | _Problem]:
+        """The CIDRs of a prefix list defined in the analysed templates; unknown contents otherwise."""
+        if isinstance(value, ResourceRef) and value.template in self.contexts:
+            template, resolver = self.contexts[value.template]
+            resource = template.body["Resources"].get(value.logical_id)
+            if isinstance(resource, dict) and resource.get("Type") == "AWS::EC2::PrefixList":
+                properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+                for entries in resolver.lists(properties.get("Entries", [])):
+                    if isinstance(entries, Unknown):
+                        yield Source("unknown", f"entries of prefix list {value.logical_id}: {entries.reason}")
+                        continue
+                    for entry in entries:
+                        node = entry.get("Cidr") if isinstance(entry, dict) else entry
+                        for cidr in resolver.candidates(node):
+                            yield _cidr_source(f"prefix list {value.logical_id} Cidr", cidr, None)
+                return
+        label = value if isinstance(value, str) else getattr(value, "logical_id", repr(value))
+        yield Source("unknown", f"the contents of prefix list {label} are managed outside the template")
+
+    def _malformed(self, location: Location, message: str) -> None:
+        self.inventory.findings.append(Finding(location, Rule.MALFORMED_INGRESS, message))
+
+    def _unverifiable(self, location: Location, message: str) -> None:
+        self.inventory.findings.append(Finding(location, Rule.UNVERIFIABLE_INGRESS, message))
+
+
+def _protocol(value: Any) -> str | Unknown | _Problem:
+    """Normalize an ``IpProtocol`` value to tcp/udp/icmp/icmpv6/all or a protocol number."""
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return _Problem(f"IpProtocol {json.dumps(value, default=str)} is not a protocol")
+    text = str(value)
+    if text.lower() in _NAMED_PROTOCOLS:
+        return text.lower()
+    if _INTEGER.match(text) and -1 <= int(text) <= 255:
+        number = str(int(text))
+        return _PROTOCOL_NAMES.get(number, number)
+    return _Problem(f"IpProtocol {text!r} is not tcp, udp, icmp, icmpv6, -1 or a protocol number 0-255")
+
+
+def _port_range(protocol: str | Unknown, from_value: Any, to_value: Any) -> tuple[int, int] | None | Unknown | _Problem:
+    """The TCP/UDP port range a rule opens, ``None`` where ports do not apply, or a malformed message."""
+    if protocol == "all":
+        return ALL_PORTS
+    if protocol not in ("tcp", "udp") and not isinstance(protocol, Unknown):
+        return None
+    ports = []
+    for name, value in (("FromPort", from_value), ("ToPort", to_value)):
+        if isinstance(value, Unknown):
+            return value
+        if value is None or value is NO_VALUE:
+            ports.append(-1)  # EC2 rejects this; count it as every port rather than none
+        elif isinstance(value, bool) or not _INTEGER.match(str(value)) or isinstance(value, float):
+            return _Problem(f"{name} {json.dumps(value, default=str)} is not a whole number")
+        else:
+            ports.append(int(value))
+    low, high = ports
+    if -1 in (low, high):
+        return ALL_PORTS
+    if not (0 <= low <= 65535 and 0 <= high <= 65535):
+        return _Problem(f"port range {low}-{high} is outside 0-65535")
+    if low > high:
+        return _Problem(f"FromPort {low} is greater than ToPort {high}")
+    return (low, high)
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(text: str, family: int | None) -> IPNetwork:
+    return parse_cidr(text, family=family)
+
+
+def _cidr_source(field_name: str, value: Any, family: int | None) -> Source | _Problem:
+    """A CIDR source, or a message saying why ``value`` is not a valid CIDR for ``field_name``."""
+    if isinstance(value, Unknown):
+        return Source("unknown", f"{field_name} unknown at synth time: {value.reason}")
+    if isinstance(value, ResourceRef):
+        return Source("unknown", f"{field_name} is the deploy-time value of resource {value.logical_id}")
+    if not isinstance(value, str):
+        return _Problem(f"{field_name} {json.dumps(value, default=str)} is not a CIDR string")
+    try:
+        network = _parse_cached(value, family)
+    except ValueError as error:
+        return _Problem(f"{field_name} {error}")
+    return Source("cidr", str(network), network)
