@@ -20,9 +20,7 @@ import aws_cdk as cdk
 from cdk_nag import NagPack
 from constructs import IConstruct
 
-from .policy import Finding, Rule, check_templates, load_named, normalize_admin_ports
-
-PACK_NAME = "AdminPortGuard"
+from .policy import PACK_NAME, Finding, Rule, check_templates, load_named, normalize_admin_ports
 
 
 class AdminPortGuard(NagPack):
@@ -68,7 +66,7 @@ class AdminPortGuard(NagPack):
     def _violation(self, finding: Finding) -> cdk.PolicyViolation:
         description = f"{finding.message}. {finding.rule.summary}" if self._verbose else finding.message
         return cdk.PolicyViolation(
-            rule_name=rule_name(finding.check_name),
+            rule_name=finding.rule_name,
             description=description,
             fix=finding.fix,
             severity="error",
@@ -86,17 +84,12 @@ class AdminPortGuard(NagPack):
     def _failure(error: Exception, context: cdk.IPolicyValidationContext) -> cdk.PolicyViolation:
         paths = list(context.template_paths or ["(no templates)"])
         return cdk.PolicyViolation(
-            rule_name=rule_name(Rule.VALIDATION_FAILED.value),
+            rule_name=f"{PACK_NAME}-{Rule.VALIDATION_FAILED.value}",
             description=f"The admin-port guard crashed, so this synth is unchecked: {type(error).__name__}: {error}",
             fix=Rule.VALIDATION_FAILED.fix,
             severity="error",
             violating_resources=[cdk.PolicyViolatingResource(template_path=path, locations=["/"]) for path in paths],
         )
-
-
-def rule_name(check_name: str) -> str:
-    """The cdk-nag rule name of a check: ``AdminPortGuard-WorldOpenAdminPort[22]``."""
-    return f"{PACK_NAME}-{check_name}"
 
 
 def add_admin_port_guard(
@@ -126,6 +119,6 @@ def acknowledge_admin_port_finding(construct: IConstruct, rule: Rule, reason: st
         if port is not None:
             raise ValueError(f"{rule.value} findings are acknowledged without a port")
         check = rule.value
-    acknowledged_id = f"{PACK_NAME}::{rule_name(check)}"
+    acknowledged_id = f"{PACK_NAME}::{PACK_NAME}-{check}"
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=acknowledged_id, reason=reason.strip()))
     return acknowledged_id

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .findings import Finding, Location, Rule
+from .findings import PACK_NAME, Finding, Location, Rule
 from .ingress import Inventory, Permission, SecurityGroup, Source, read_inventory
 from .rules import DEFAULT_ADMIN_PORTS, evaluate, normalize_admin_ports, parse_admin_ports
 from .templates import Template, TemplateError, load, load_named
 
 __all__ = [
     "DEFAULT_ADMIN_PORTS",
+    "PACK_NAME",
     "Finding",
     "Inventory",
     "Location",

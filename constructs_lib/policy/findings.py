@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
+#: The guard's name: the cdk-nag pack name and the prefix of every rule name it reports.
+PACK_NAME = "AdminPortGuard"
+
+
 class Rule(Enum):
     """The guard's rules. The value is the rule id, also used by cdk-nag, SARIF and acknowledgements."""
 
@@ -87,6 +91,11 @@ class Finding:
         Acknowledgements name this, so acknowledging SSH never silences RDP.
         """
         return f"{self.rule.value}[{self.port}]" if self.rule is Rule.WORLD_OPEN_ADMIN_PORT else self.rule.value
+
+    @property
+    def rule_name(self) -> str:
+        """The name cdk-nag reports, ``AdminPortGuard-WorldOpenAdminPort[22]``; prefix ``AdminPortGuard::`` to acknowledge."""
+        return f"{PACK_NAME}-{self.check_name}"
 
     def sort_key(self) -> tuple:
         return (self.location.template, self.location.logical_id, self.rule.value, self.port or 0, self.message)

@@ -1,0 +1,1 @@
+"""The guard's command line: ``python -m constructs_lib.guard PATH...`` (see ``__main__``)."""
