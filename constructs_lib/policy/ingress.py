@@ -186,14 +186,7 @@ class _TemplateReader:
         return groups
 
     def _group_key(self, value: Any, field_name: str, node: Any) -> str:
-        if isinstance(value, ResourceRef):
-            attribute = value.attribute if value.attribute not in (None, "GroupId") else ""
-            return f"{value.template}:{value.logical_id}" + (f".{attribute}" if attribute else "")
-        if isinstance(value, str):
-            if field_name == "GroupName":
-                return self.group_names.get(value, f"name:{value}")
-            return f"id:{value}"
-        return f"unresolved:{json.dumps(node, sort_keys=True, default=str)}"
+        return group_key(value, field_name, node, self.group_names)
 
     def _read_entry(self, groups: list[str], node: Any, location: Location, label: str) -> None:
         for entry in self.resolver.candidates(node):
@@ -297,6 +290,21 @@ class _TemplateReader:
 
     def _unverifiable(self, location: Location, message: str) -> None:
         self.inventory.findings.append(Finding(location, Rule.UNVERIFIABLE_INGRESS, message))
+
+
+def group_key(value: Any, field_name: str, node: Any, group_names: dict[str, str] | None = None) -> str:
+    """The inventory key of the group a resolved ``GroupId``/``GroupName`` value designates.
+
+    ``Stack:LogicalId`` for a group of the analysed templates, ``id:...``/``name:...`` otherwise.
+    """
+    if isinstance(value, ResourceRef):
+        attribute = value.attribute if value.attribute not in (None, "GroupId") else ""
+        return f"{value.template}:{value.logical_id}" + (f".{attribute}" if attribute else "")
+    if isinstance(value, str):
+        if field_name == "GroupName":
+            return (group_names or {}).get(value, f"name:{value}")
+        return f"id:{value}"
+    return f"unresolved:{json.dumps(node, sort_keys=True, default=str)}"
 
 
 def _protocol(value: Any) -> str | Unknown | _Problem:

@@ -1,0 +1,78 @@
+"""Which security groups each EC2 instance of the templates is launched with.
+
+Group keys use the same form as :func:`constructs_lib.policy.read_inventory` (``Stack:LogicalId`` for
+a group of the analysed templates, ``id:sg-...`` for a literal id), so instances and ingress rules
+can be joined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .ingress import _collect_exports, group_key
+from .intrinsics import NO_VALUE, Resolver, Unknown
+from .templates import Template
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An ``AWS::EC2::Instance``: ``key`` is ``Stack:LogicalId``, ``name`` its construct id (or logical id)."""
+
+    key: str
+    name: str
+    construct_path: str | None
+    groups: tuple[str, ...]
+    unresolved: tuple[str, ...] = ()
+
+
+def read_instances(templates: Sequence[Template]) -> list[Instance]:
+    """Every EC2 instance of ``templates`` with the group keys of its ``SecurityGroupIds``, ``SecurityGroups``
+    and ``NetworkInterfaces[].GroupSet`` (each value every intrinsic may deploy as)."""
+    exports: dict[str, tuple[Resolver, Any]] = {}
+    resolvers = [Resolver(template.name, template.body, exports) for template in templates]
+    for template, resolver in zip(templates, resolvers):
+        _collect_exports(template, resolver, exports)
+    instances = []
+    for template, resolver in zip(templates, resolvers):
+        for logical_id, resource in template.body["Resources"].items():
+            if not isinstance(resource, dict) or resource.get("Type") != "AWS::EC2::Instance":
+                continue
+            properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+            groups: list[str] = []
+            unresolved: list[str] = []
+            nodes = [("GroupId", properties.get("SecurityGroupIds")), ("GroupName", properties.get("SecurityGroups"))]
+            for interfaces in resolver.lists(properties.get("NetworkInterfaces", [])):
+                for interface in interfaces if isinstance(interfaces, list) else ():
+                    if isinstance(interface, dict):
+                        nodes.append(("GroupId", interface.get("GroupSet")))
+            for field_name, node in nodes:
+                if node is None:
+                    continue
+                for values in resolver.lists(node):
+                    if isinstance(values, Unknown):
+                        unresolved.append(values.reason)
+                        continue
+                    for value in values:
+                        if isinstance(value, Unknown):
+                            unresolved.append(value.reason)
+                        elif value is not NO_VALUE:
+                            key = group_key(value, field_name, node)
+                            if key not in groups:
+                                groups.append(key)
+            metadata = resource.get("Metadata") if isinstance(resource.get("Metadata"), dict) else {}
+            path = metadata.get("aws:cdk:path") if isinstance(metadata.get("aws:cdk:path"), str) else None
+            instances.append(
+                Instance(f"{template.name}:{logical_id}", _name(path, logical_id), path, tuple(groups), tuple(unresolved))
+            )
+    return instances
+
+
+def _name(path: str | None, logical_id: str) -> str:
+    if not path:
+        return logical_id
+    parts = path.split("/")
+    if len(parts) > 1 and parts[-1] == "Resource":
+        parts = parts[:-1]
+    return parts[-1]
