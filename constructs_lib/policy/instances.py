@@ -63,10 +63,17 @@ def read_instances(templates: Sequence[Template]) -> list[Instance]:
                                 groups.append(key)
             metadata = resource.get("Metadata") if isinstance(resource.get("Metadata"), dict) else {}
             path = metadata.get("aws:cdk:path") if isinstance(metadata.get("aws:cdk:path"), str) else None
-            instances.append(
-                Instance(f"{template.name}:{logical_id}", _name(path, logical_id), path, tuple(groups), tuple(unresolved))
-            )
+            name = _name(path, logical_id) if path else _tag_name(properties.get("Tags")) or logical_id
+            instances.append(Instance(f"{template.name}:{logical_id}", name, path, tuple(groups), tuple(unresolved)))
     return instances
+
+
+def _tag_name(tags: Any) -> str | None:
+    """The last segment of the ``Name`` tag (CDK tags instances with their construct path)."""
+    for tag in tags if isinstance(tags, list) else ():
+        if isinstance(tag, dict) and tag.get("Key") == "Name" and isinstance(tag.get("Value"), str):
+            return tag["Value"].rstrip("/").split("/")[-1] or None
+    return None
 
 
 def _name(path: str | None, logical_id: str) -> str:
