@@ -1,0 +1,42 @@
+# Two commands: `make synth` and `make test`. Both install what they need into the project first
+# (.venv from requirements-dev.txt, node_modules from package-lock.json) and reinstall only when those
+# files change. The pinned Node 22 in node_modules/.bin runs both `npx cdk` and jsii.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+STACK := AdminPortGuardReference
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+SYSTEM_PATH := $(PATH)
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: synth test install
+
+synth: install
+	npx cdk synth --quiet $(if $(ADMIN_CIDR),-c 'admin_cidr=$(ADMIN_CIDR)')
+	@echo
+	@echo "Template:          cdk.out/$(STACK).template.json"
+	@echo "Validation report: cdk.out/validation-report.json"
+	@$(VENV)/bin/python -c 'import json; r = json.load(open("cdk.out/validation-report.json")); [print("  " + p["pluginName"] + ": " + p["conclusion"]) for p in r["pluginReports"]]'
+	@$(if $(ADMIN_CIDR),,echo "No ADMIN_CIDR given: the bastion accepts no SSH (Session Manager only). Try: make synth ADMIN_CIDR=203.0.113.10/32")
+
+test: install
+	$(VENV)/bin/python -m pytest
+
+# Internal: everything both targets need.
+install: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@echo "npm ci --no-fund --no-audit   # with the system Node; it installs the pinned one"
+	@PATH="$(SYSTEM_PATH)" npm ci --no-fund --no-audit
+	touch $@
+
+# More targets (scan, bench, ...) live in mk/.
+include $(wildcard mk/*.mk)
