@@ -1,0 +1,289 @@
+"""The guard's case matrix: named templates and the findings each must produce.
+
+Every case is run through the policy core, the CLI and the cdk-nag pack (see the test modules), so
+the three front ends are held to one expectation. ``expected`` is a set of ``(rule id, port)``;
+port is ``None`` for findings that are not about one admin port.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from constructs_lib.policy.cidr import PUBLIC_IPV4
+
+WORLD, UNVERIFIABLE, MALFORMED = "WorldOpenAdminPort", "UnverifiableIngress", "MalformedIngress"
+ALL_ADMIN = (22, 23, 3389, 5900, 5985, 5986)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    resources: dict[str, Any]
+    expected: frozenset[tuple[str, int | None]]
+    parameters: dict[str, Any] = field(default_factory=dict)
+    mappings: dict[str, Any] = field(default_factory=dict)
+
+    def template(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"Resources": self.resources}
+        if self.parameters:
+            body["Parameters"] = self.parameters
+        if self.mappings:
+            body["Mappings"] = self.mappings
+        body["Conditions"] = {"Flag": {"Fn::Equals": ["a", "b"]}}
+        return body
+
+
+def rule(protocol: Any = "tcp", from_port: Any = 22, to_port: Any = 22, **source: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"IpProtocol": protocol}
+    if from_port is not None:
+        entry["FromPort"] = from_port
+    if to_port is not None:
+        entry["ToPort"] = to_port
+    entry.update(source)
+    return entry
+
+
+def group(*entries: dict[str, Any], **properties: Any) -> dict[str, Any]:
+    body = {"GroupDescription": "test group", **properties}
+    if entries:
+        body["SecurityGroupIngress"] = list(entries)
+    return {"Type": "AWS::EC2::SecurityGroup", "Properties": body}
+
+
+def ingress(group_id: Any, entry: dict[str, Any], key: str = "GroupId") -> dict[str, Any]:
+    return {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {key: group_id, **entry}}
+
+
+def world(*ports: int) -> frozenset[tuple[str, int | None]]:
+    return frozenset((WORLD, port) for port in ports)
+
+
+def one(rule_id: str, port: int | None = None) -> frozenset[tuple[str, int | None]]:
+    return frozenset({(rule_id, port)})
+
+
+NONE: frozenset[tuple[str, int | None]] = frozenset()
+
+CASES = [
+    # --- non-compliant: admin ports open to the whole internet -------------------------------
+    Case("ipv4-any", {"Sg": group(rule(CidrIp="0.0.0.0/0"))}, world(22)),
+    Case("ipv6-any", {"Sg": group(rule(CidrIpv6="::/0"))}, world(22)),
+    Case("ipv6-any-spelled-colons-zero", {"Sg": group(rule(CidrIpv6="::0/0"))}, world(22)),
+    Case("ipv6-any-spelled-zero-colons", {"Sg": group(rule(CidrIpv6="0::/0"))}, world(22)),
+    Case("ipv6-any-spelled-long", {"Sg": group(rule(CidrIpv6="0:0:0:0:0:0:0:0/0"))}, world(22)),
+    Case("ipv6-global-unicast", {"Sg": group(rule(CidrIpv6="2000::/3"))}, world(22)),
+    Case(
+        "ipv6-global-unicast-in-two-halves",
+        {"Sg": group(rule(CidrIpv6="2000::/4"), rule(CidrIpv6="3000::/4"))},
+        world(22),
+    ),
+    Case("ipv4-halves-in-one-list", {"Sg": group(rule(CidrIp="0.0.0.0/1"), rule(CidrIp="128.0.0.0/1"))}, world(22)),
+    Case(
+        "ipv4-halves-in-standalone-resources",
+        {
+            "Sg": group(),
+            "Low": ingress({"Ref": "Sg"}, rule(CidrIp="0.0.0.0/1")),
+            "High": ingress({"Fn::GetAtt": ["Sg", "GroupId"]}, rule(CidrIp="128.0.0.0/1")),
+        },
+        world(22),
+    ),
+    Case(
+        "ipv4-half-inline-half-standalone",
+        {"Sg": group(rule(CidrIp="0.0.0.0/1")), "High": ingress({"Ref": "Sg"}, rule(CidrIp="128.0.0.0/1"))},
+        world(22),
+    ),
+    Case(
+        "every-public-block-without-private-ranges",
+        {"Sg": group(*(rule(CidrIp=str(block)) for block in PUBLIC_IPV4))},
+        world(22),
+    ),
+    Case("rdp", {"Sg": group(rule(from_port=3389, to_port=3389, CidrIp="0.0.0.0/0"))}, world(3389)),
+    Case("telnet", {"Sg": group(rule(from_port=23, to_port=23, CidrIp="0.0.0.0/0"))}, world(23)),
+    Case("winrm", {"Sg": group(rule(from_port=5985, to_port=5986, CidrIp="0.0.0.0/0"))}, world(5985, 5986)),
+    Case("vnc-ipv6", {"Sg": group(rule(from_port=5900, to_port=5900, CidrIpv6="::/0"))}, world(5900)),
+    Case("all-traffic-string", {"Sg": group(rule("-1", None, None, CidrIp="0.0.0.0/0"))}, world(*ALL_ADMIN)),
+    Case("all-traffic-integer", {"Sg": group(rule(-1, None, None, CidrIpv6="::/0"))}, world(*ALL_ADMIN)),
+    Case("all-traffic-with-ports", {"Sg": group(rule("-1", 80, 80, CidrIp="0.0.0.0/0"))}, world(*ALL_ADMIN)),
+    Case("tcp-all-ports", {"Sg": group(rule("tcp", 0, 65535, CidrIp="0.0.0.0/0"))}, world(*ALL_ADMIN)),
+    Case("tcp-minus-one-ports", {"Sg": group(rule("tcp", -1, -1, CidrIp="0.0.0.0/0"))}, world(*ALL_ADMIN)),
+    Case("port-range-20-25", {"Sg": group(rule("tcp", 20, 25, CidrIp="0.0.0.0/0"))}, world(22, 23)),
+    Case("protocol-uppercase", {"Sg": group(rule("TCP", CidrIp="0.0.0.0/0"))}, world(22)),
+    Case("protocol-number-string", {"Sg": group(rule("6", CidrIp="0.0.0.0/0"))}, world(22)),
+    Case("protocol-number-integer", {"Sg": group(rule(6, CidrIp="0.0.0.0/0"))}, world(22)),
+    Case("ports-as-strings", {"Sg": group(rule("tcp", "22", "22", CidrIp="0.0.0.0/0"))}, world(22)),
+    Case(
+        "parameter-default",
+        {"Sg": group(rule(CidrIp={"Ref": "Cidr"}))},
+        world(22),
+        parameters={"Cidr": {"Type": "String", "Default": "0.0.0.0/0"}},
+    ),
+    Case(
+        "parameter-allowed-value",
+        {"Sg": group(rule(CidrIp={"Ref": "Cidr"}))},
+        world(22),
+        parameters={"Cidr": {"Type": "String", "Default": "10.0.0.0/8", "AllowedValues": ["10.0.0.0/8", "0.0.0.0/0"]}},
+    ),
+    Case("fn-if-either-branch", {"Sg": group(rule(CidrIp={"Fn::If": ["Flag", "10.0.0.0/8", "0.0.0.0/0"]}))}, world(22)),
+    Case(
+        "fn-if-whole-entry",
+        {"Sg": group({"Fn::If": ["Flag", rule(CidrIp="0.0.0.0/0"), {"Ref": "AWS::NoValue"}]})},
+        world(22),
+    ),
+    Case("fn-join", {"Sg": group(rule(CidrIp={"Fn::Join": ["/", ["0.0.0.0", "0"]]}))}, world(22)),
+    Case(
+        "fn-sub-with-parameter",
+        {"Sg": group(rule(CidrIp={"Fn::Sub": "0.0.0.0/${Bits}"}))},
+        world(22),
+        parameters={"Bits": {"Type": "Number", "Default": 0}},
+    ),
+    Case(
+        "fn-sub-with-variables",
+        {"Sg": group(rule(CidrIpv6={"Fn::Sub": ["${Net}/0", {"Net": "::"}]}))},
+        world(22),
+    ),
+    Case("fn-select", {"Sg": group(rule(CidrIp={"Fn::Select": [1, ["10.0.0.0/8", "0.0.0.0/0"]]}))}, world(22)),
+    Case(
+        "fn-select-of-fn-split",
+        {"Sg": group(rule(CidrIp={"Fn::Select": ["1", {"Fn::Split": [",", "10.0.0.0/8,0.0.0.0/0"]}]}))},
+        world(22),
+    ),
+    Case(
+        "fn-find-in-map",
+        {"Sg": group(rule(CidrIp={"Fn::FindInMap": ["Nets", "Admin", "Cidr"]}))},
+        world(22),
+        mappings={"Nets": {"Admin": {"Cidr": "0.0.0.0/0"}}},
+    ),
+    Case(
+        "fn-find-in-map-by-region",
+        {"Sg": group(rule(CidrIp={"Fn::FindInMap": ["Nets", {"Ref": "AWS::Region"}, "Cidr"]}))},
+        world(22),
+        mappings={"Nets": {"eu-west-1": {"Cidr": "10.0.0.0/8"}, "us-east-1": {"Cidr": "0.0.0.0/0"}}},
+    ),
+    Case(
+        "group-name-reference",
+        {"Sg": group(GroupName="web"), "Open": ingress("web", rule(CidrIp="0.0.0.0/0"), key="GroupName")},
+        world(22),
+    ),
+    Case("literal-group-id", {"Open": ingress("sg-0123456789abcdef0", rule(CidrIp="0.0.0.0/0"))}, world(22)),
+    Case(
+        "prefix-list-in-template",
+        {
+            "Everyone": {
+                "Type": "AWS::EC2::PrefixList",
+                "Properties": {"AddressFamily": "IPv4", "MaxEntries": 1, "PrefixListName": "x",
+                               "Entries": [{"Cidr": "0.0.0.0/0"}]},
+            },
+            "Sg": group(rule(SourcePrefixListId={"Ref": "Everyone"})),
+        },
+        world(22),
+    ),
+    Case(
+        "conditional-resource",
+        {"Sg": {**group(rule(CidrIp="0.0.0.0/0")), "Condition": "Flag"}},
+        world(22),
+    ),
+    # --- compliant ------------------------------------------------------------------------------
+    Case("this-network-slash-8", {"Sg": group(rule(CidrIp="0.0.0.0/8"))}, NONE),
+    Case("private-and-admin-cidrs", {"Sg": group(rule(CidrIp="10.0.0.0/8"), rule(CidrIp="203.0.113.10/32"))}, NONE),
+    Case("one-half-only", {"Sg": group(rule(CidrIp="0.0.0.0/1"))}, NONE),
+    Case("ipv6-one-eighth", {"Sg": group(rule(CidrIpv6="2000::/4"))}, NONE),
+    Case(
+        "every-public-block-but-one",
+        {"Sg": group(*(rule(CidrIp=str(block)) for block in PUBLIC_IPV4 if str(block) != "8.0.0.0/7"))},
+        NONE,
+    ),
+    Case("web-ports-open", {"Sg": group(rule("tcp", 80, 80, CidrIp="0.0.0.0/0"), rule("tcp", 443, 443, CidrIpv6="::/0"))}, NONE),
+    Case("udp-22", {"Sg": group(rule("udp", 22, 22, CidrIp="0.0.0.0/0"))}, NONE),
+    Case("udp-number-3389", {"Sg": group(rule("17", 3389, 3389, CidrIp="0.0.0.0/0"))}, NONE),
+    Case("icmp", {"Sg": group(rule("icmp", -1, -1, CidrIp="0.0.0.0/0"))}, NONE),
+    Case("icmpv6", {"Sg": group(rule("58", -1, -1, CidrIpv6="::/0"))}, NONE),
+    Case("esp-protocol-50", {"Sg": group(rule("50", None, None, CidrIp="0.0.0.0/0"))}, NONE),
+    Case("ssh-from-security-group", {"Sg": group(rule(SourceSecurityGroupId={"Ref": "Bastion"})), "Bastion": group()}, NONE),
+    Case("ssh-from-group-name", {"Sg": group(rule(SourceSecurityGroupName="bastion"))}, NONE),
+    Case("fn-if-private-branches", {"Sg": group(rule(CidrIp={"Fn::If": ["Flag", "10.0.0.0/8", "192.168.0.0/16"]}))}, NONE),
+    Case(
+        "parameter-private-default",
+        {"Sg": group(rule(CidrIp={"Ref": "Cidr"}))},
+        NONE,
+        parameters={"Cidr": {"Type": "String", "Default": "10.0.0.0/8"}},
+    ),
+    Case(
+        "vpc-cidr-attribute",
+        {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "Sg": group(rule(CidrIp={"Fn::GetAtt": ["Vpc", "CidrBlock"]})),
+        },
+        NONE,
+    ),
+    Case("egress-is-ignored", {"Sg": group(SecurityGroupEgress=[rule(CidrIp="0.0.0.0/0")])}, NONE),
+    Case(
+        "unknown-source-on-web-port-only",
+        {"Sg": group(rule("tcp", 443, 443, CidrIp={"Fn::ImportValue": "Elsewhere"}))},
+        NONE,
+    ),
+    Case(
+        "unknown-port-private-source",
+        {"Sg": group(rule("tcp", {"Ref": "Port"}, {"Ref": "Port"}, CidrIp="10.0.0.0/8"))},
+        NONE,
+        parameters={"Port": {"Type": "Number"}},
+    ),
+    # --- unverifiable at synth time --------------------------------------------------------------
+    Case(
+        "parameter-without-default",
+        {"Sg": group(rule(CidrIp={"Ref": "Cidr"}))},
+        one(UNVERIFIABLE, 22),
+        parameters={"Cidr": {"Type": "String"}},
+    ),
+    Case(
+        "ssm-parameter",
+        {"Sg": group(rule(CidrIp={"Ref": "Cidr"}))},
+        one(UNVERIFIABLE, 22),
+        parameters={"Cidr": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/net/admin"}},
+    ),
+    Case("import-value", {"Sg": group(rule(CidrIp={"Fn::ImportValue": "AdminCidr"}))}, one(UNVERIFIABLE, 22)),
+    Case("pseudo-parameter", {"Sg": group(rule(CidrIp={"Fn::Sub": "${AWS::Region}/0"}))}, one(UNVERIFIABLE, 22)),
+    Case("external-prefix-list", {"Sg": group(rule(SourcePrefixListId="pl-0123456789abcdef0"))}, one(UNVERIFIABLE, 22)),
+    Case(
+        "unknown-port-world-source",
+        {"Sg": group(rule("tcp", {"Ref": "Port"}, {"Ref": "Port"}, CidrIp="0.0.0.0/0"))},
+        one(UNVERIFIABLE, 22),
+        parameters={"Port": {"Type": "Number"}},
+    ),
+    Case(
+        "unknown-protocol-world-source",
+        {"Sg": group(rule({"Ref": "Proto"}, 22, 22, CidrIp="0.0.0.0/0"))},
+        one(UNVERIFIABLE, 22),
+        parameters={"Proto": {"Type": "String"}},
+    ),
+    Case("unknown-rule-list", {"Sg": group(SecurityGroupIngress={"Fn::GetAtt": ["Other", "Rules"]})}, one(UNVERIFIABLE)),
+    Case(
+        "nested-stack-template-missing",
+        {"Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "https://example.invalid/t"}}},
+        one(UNVERIFIABLE),
+    ),
+    Case(
+        "fn-for-each",
+        {"Fn::ForEach::Groups": ["Name", ["A", "B"], {"Sg${Name}": group(rule(CidrIp="0.0.0.0/0"))}]},
+        one(UNVERIFIABLE),
+    ),
+    # --- malformed -------------------------------------------------------------------------------
+    Case("cidr-leading-space", {"Sg": group(rule(CidrIp=" 0.0.0.0/0"))}, one(MALFORMED)),
+    Case("cidr-double-zero-prefix", {"Sg": group(rule(CidrIp="0.0.0.0/00"))}, one(MALFORMED)),
+    Case("cidr-host-bits", {"Sg": group(rule(CidrIp="10.0.0.0/0"))}, one(MALFORMED)),
+    Case("cidr-without-length", {"Sg": group(rule(CidrIp="0.0.0.0"))}, one(MALFORMED)),
+    Case("cidr-garbage", {"Sg": group(rule(CidrIp="everyone"))}, one(MALFORMED)),
+    Case("cidr-ipv6-in-cidrip", {"Sg": group(rule(CidrIp="::/0"))}, one(MALFORMED)),
+    Case("cidr-ipv4-in-cidripv6", {"Sg": group(rule(CidrIpv6="0.0.0.0/0"))}, one(MALFORMED)),
+    Case("cidr-not-a-string", {"Sg": group(rule(CidrIp=0))}, one(MALFORMED)),
+    Case("from-above-to", {"Sg": group(rule("tcp", 25, 20, CidrIp="10.0.0.0/8"))}, one(MALFORMED)),
+    Case("port-out-of-range", {"Sg": group(rule("tcp", 22, 70000, CidrIp="10.0.0.0/8"))}, one(MALFORMED)),
+    Case("port-not-a-number", {"Sg": group(rule("tcp", "ssh", "ssh", CidrIp="10.0.0.0/8"))}, one(MALFORMED)),
+    Case("protocol-missing", {"Sg": group({"FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"})}, one(MALFORMED)),
+    Case("protocol-unknown-name", {"Sg": group(rule("tcpx", CidrIp="0.0.0.0/0"))}, one(MALFORMED)),
+    Case("protocol-out-of-range", {"Sg": group(rule("300", CidrIp="0.0.0.0/0"))}, one(MALFORMED)),
+    Case("no-source", {"Sg": group(rule())}, one(MALFORMED)),
+    Case("two-sources", {"Sg": group(rule(CidrIp="10.0.0.0/8", CidrIpv6="2001:db8::/32"))}, one(MALFORMED)),
+    Case("rules-not-a-list", {"Sg": group(SecurityGroupIngress=rule(CidrIp="10.0.0.0/8"))}, one(MALFORMED)),
+    Case("standalone-without-group", {"Open": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": rule(CidrIp="10.0.0.0/8")}}, one(MALFORMED)),
+]

@@ -1,0 +1,109 @@
+"""The case matrix, run through all three front ends: the policy core, the CLI and the cdk-nag pack.
+
+GIVEN a named template from ``guard_cases.CASES``
+WHEN  the core, the CLI (``python -m constructs_lib.guard``) and the AdminPortGuard pack check it
+THEN  each reports exactly the expected (rule, port) findings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.guard.__main__ import main as guard_main
+from constructs_lib.policy import check_paths
+from guard_cases import CASES, WORLD, Case
+
+CASE_IDS = [case.name for case in CASES]
+
+
+def _core_findings(findings) -> frozenset:
+    return frozenset((finding.rule_id, finding.port) for finding in findings)
+
+
+@pytest.fixture(scope="module")
+def template_dir(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("cases")
+    for case in CASES:
+        (directory / f"{case.name}.json").write_text(json.dumps(case.template()))
+    return directory
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_policy_core(case: Case, template_dir: Path) -> None:
+    findings = check_paths([template_dir / f"{case.name}.json"])
+    assert _core_findings(findings) == case.expected, [f.message for f in findings]
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_cli(case: Case, template_dir: Path, tmp_path: Path, capsys) -> None:
+    report = tmp_path / "report.json"
+    status = guard_main([str(template_dir / f"{case.name}.json"), "--format", "json", "--output", str(report)])
+    records = json.loads(report.read_text())["findings"]
+    assert status == (1 if case.expected else 0)
+    assert frozenset((r["rule"], r["port"]) for r in records) == case.expected
+    text = capsys.readouterr().out
+    assert text.count("ERROR ") == len(records)
+
+
+# --- the pack: every case becomes one stack of a single CDK app, synthesized once ------------------
+
+PACK_CASES = [case for case in CASES if not any(key.startswith("Fn::") for key in case.resources)]
+
+
+def _expected_from_pack_view(case: Case) -> frozenset:
+    """The pack reports the port only in world-open rule names (``...[22]``)."""
+    return frozenset((rule, port if rule == WORLD else None) for rule, port in case.expected)
+
+
+@pytest.fixture(scope="module")
+def pack_report(tmp_path_factory) -> dict:
+    import aws_cdk as cdk
+
+    from constructs_lib.nag import add_admin_port_guard
+
+    outdir = tmp_path_factory.mktemp("pack-cdk-out")
+    app = cdk.App(outdir=str(outdir), context={"@aws-cdk/core:failSynthOnValidationErrors": False})
+    for case in PACK_CASES:
+        _case_stack(app, case)
+    add_admin_port_guard(app)
+    app.synth()
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return next(p for p in report["pluginReports"] if p["pluginName"] == "AdminPortGuard")
+
+
+def _case_stack(app, case: Case):
+    import aws_cdk as cdk
+
+    stack = cdk.Stack(app, case.name)
+    for name, spec in case.parameters.items():
+        parameter = cdk.CfnParameter(stack, name, **{_snake(k): v for k, v in spec.items()})
+        parameter.override_logical_id(name)
+    for name, mapping in case.mappings.items():
+        cdk.CfnMapping(stack, name, mapping=mapping).override_logical_id(name)
+    cdk.CfnCondition(stack, "Flag", expression=cdk.Fn.condition_equals("a", "b")).override_logical_id("Flag")
+    for logical_id, resource in case.resources.items():
+        construct = cdk.CfnResource(stack, logical_id, type=resource["Type"], properties=resource.get("Properties"))
+        construct.override_logical_id(logical_id)
+        if "Condition" in resource:
+            construct.cfn_options.condition = stack.node.find_child("Flag")
+    return stack
+
+
+def _snake(key: str) -> str:
+    return {"Type": "type", "Default": "default", "AllowedValues": "allowed_values"}[key]
+
+
+@pytest.mark.parametrize("case", PACK_CASES, ids=[case.name for case in PACK_CASES])
+def test_pack(case: Case, pack_report: dict) -> None:
+    seen = set()
+    for violation in pack_report["violations"]:
+        for construct in violation["violatingConstructs"]:
+            if construct["constructPath"].split("/")[0] == case.name:
+                name = violation["ruleName"].removeprefix("AdminPortGuard-")
+                rule, _, port = name.partition("[")
+                seen.add((rule, int(port.rstrip("]")) if port else None))
+    assert frozenset(seen) == _expected_from_pack_view(case)
+    assert pack_report["conclusion"] == "failure"  # the matrix holds violations, so the pack must fail
