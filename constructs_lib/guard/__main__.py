@@ -1,5 +1,8 @@
 """``python -m constructs_lib.guard PATH...``: check templates or cloud assemblies for world-open admin ports.
 
+``python -m constructs_lib.guard --live [--region R] [--endpoint-url URL]`` checks the security groups
+deployed in one region instead (read with boto3; see ``live.py``), with the same rules.
+
 Exit status: 0 no findings, 1 findings (or a crashed validation plugin in a cdk.out), 2 usage error
 or unreadable input.
 """
@@ -24,7 +27,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m constructs_lib.guard",
         description="Fail when any admin port is reachable from the whole internet (IPv4 or IPv6).",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="a cdk.out directory or template files (JSON/YAML)")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="a cdk.out directory or template files (JSON/YAML)")
+    live = parser.add_argument_group("live audit (instead of PATH)")
+    live.add_argument("--live", action="store_true", help="check the security groups deployed in a region (boto3)")
+    live.add_argument("--region", help="AWS region for --live (default: the AWS SDK's configuration)")
+    live.add_argument("--endpoint-url", metavar="URL", help="EC2 endpoint for --live, e.g. a local emulator")
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     parser.add_argument(
@@ -47,17 +54,33 @@ def _admin_ports(text: str) -> dict[int, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = _parser().parse_args(argv)
-    try:
-        findings = check_paths(arguments.paths, arguments.admin_ports)
-    except TemplateError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    report = read_validation_reports([Path(path) for path in arguments.paths])
-    findings = [
-        dataclasses.replace(finding, acknowledgement=report.acknowledgement_for(finding.rule_name, finding))
-        for finding in findings
-    ] + report.crashes
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    if arguments.live and arguments.paths:
+        parser.error("give either PATH... or --live, not both")
+    if not arguments.live and not arguments.paths:
+        parser.error("give PATH... (a cdk.out directory or templates) or --live")
+    if not arguments.live and (arguments.region or arguments.endpoint_url):
+        parser.error("--region and --endpoint-url need --live")
+    if arguments.live:
+        from .live import LiveAuditError, audit  # boto3 only for --live
+
+        try:
+            findings = audit(arguments.admin_ports, region=arguments.region, endpoint_url=arguments.endpoint_url)
+        except LiveAuditError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        try:
+            findings = check_paths(arguments.paths, arguments.admin_ports)
+        except TemplateError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        report = read_validation_reports([Path(path) for path in arguments.paths])
+        findings = [
+            dataclasses.replace(finding, acknowledgement=report.acknowledgement_for(finding.rule_name, finding))
+            for finding in findings
+        ] + report.crashes
     text = render(findings, arguments.format)
     if arguments.output:
         try:

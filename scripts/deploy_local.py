@@ -1,0 +1,211 @@
+"""Deploy the reference stack to a local AWS emulator (moto server) with the stock, pinned CDK CLI.
+
+    .venv/bin/python scripts/deploy_local.py              # what `make deploy-local` runs
+    .venv/bin/python scripts/deploy_local.py --keep       # leave stack and emulator up; Ctrl-C stops it
+
+Steps: start moto (with ``scripts/moto_patches.py``) on 127.0.0.1 at a free port → ``cdk bootstrap
+aws://123456789012/us-east-1`` → ``cdk deploy --require-approval never`` → live audit
+(``python -m constructs_lib.guard --live``) → ``cdk destroy --force``; the emulator is stopped by its PID
+even when a step fails. Exit status: the first failing step's, else the audit's (0 clean, 1 findings).
+
+Nothing leaves 127.0.0.1: every AWS endpoint is the emulator; the CLI's notices, telemetry and version
+check are off, and a dead local proxy catches any other HTTP(S) request. The S3 URL in
+``AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION`` is only parsed by moto, never connected to.
+
+``python scripts/deploy_local.py serve`` is the emulator process itself (prints ``PORT <n>``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STACK = "AdminPortGuardReference"
+DEFAULT_ADMIN_CIDR = "203.0.113.10/32"
+START_TIMEOUT = 30.0
+
+
+def serve() -> None:
+    """Run the patched moto server on 127.0.0.1 at a free port until SIGTERM/SIGINT."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import moto_patches
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    moto_patches.apply()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    print(f"PORT {server.get_host_and_port()[1]}", flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+
+
+class LocalAws:
+    """The emulator as a context manager: ``with LocalAws() as aws: subprocess.run(..., env=aws.env)``."""
+
+    def __init__(self, log_path: Path | None = None):
+        self.log_path = log_path
+        self.process: subprocess.Popen[str] | None = None
+        self.port: int | None = None
+        self.endpoint_url = ""
+        self.env: dict[str, str] = {}
+
+    def start(self) -> LocalAws:
+        stderr = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "serve"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env={**_base_env(), "MOTO_ACCOUNT_ID": ACCOUNT},
+        )
+        line = _read_line(self.process, START_TIMEOUT)
+        if not line.startswith("PORT "):
+            self.stop()
+            raise RuntimeError(f"the emulator did not start (got {line!r}; see {self.log_path or 'its stderr'})")
+        self.port = int(line.split()[1])
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self.env = emulator_env(self.endpoint_url)
+        return self
+
+    def stop(self) -> None:
+        """Stop the emulator by its PID: SIGTERM, then SIGKILL after 10 s."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> LocalAws:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    result: list[str] = []
+    reader = threading.Thread(target=lambda: result.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout)
+    return result[0].strip() if result else ""
+
+
+def _base_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def emulator_env(endpoint_url: str) -> dict[str, str]:
+    """Environment for the CDK CLI, boto3 and the guard: every AWS call goes to ``endpoint_url``."""
+    return {
+        **_base_env(),
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"https://s3.{REGION}.amazonaws.com",  # parsed only, never fetched
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "CDK_DISABLE_VERSION_CHECK": "1",
+        # Any HTTP(S) request that is not for the emulator goes to a closed local port and fails.
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+
+
+def cdk_command(*arguments: str, output_dir: Path) -> list[str]:
+    """The pinned CDK CLI (``npx cdk`` from ``node_modules``), never asking and never fetching notices."""
+    return ["npx", "--no-install", "cdk", *arguments, "--no-notices", "--output", str(output_dir)]
+
+
+def steps(admin_cidr: str, output_dir: Path) -> list[tuple[str, list[str]]]:
+    context = ["-c", f"admin_cidr={admin_cidr}"]
+    return [
+        ("bootstrap", cdk_command("bootstrap", f"aws://{ACCOUNT}/{REGION}", *context, output_dir=output_dir)),
+        ("deploy", cdk_command("deploy", STACK, "--require-approval", "never", *context, output_dir=output_dir)),
+    ]
+
+
+def audit_command(endpoint_url: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "constructs_lib.guard", "--live", "--region", REGION, "--endpoint-url", endpoint_url, *extra]
+
+
+def destroy_command(admin_cidr: str, output_dir: Path) -> list[str]:
+    return cdk_command("destroy", STACK, "--force", "-c", f"admin_cidr={admin_cidr}", output_dir=output_dir)
+
+
+def _run(title: str, command: Sequence[str], env: dict[str, str]) -> int:
+    print(f"\n==> {title}: {' '.join(command)}", flush=True)
+    started = time.monotonic()
+    status = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    print(f"==> {title}: exit {status} in {time.monotonic() - started:.1f}s", flush=True)
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", nargs="?", choices=("run", "serve"), default="run")
+    parser.add_argument("--admin-cidr", default=os.environ.get("ADMIN_CIDR") or DEFAULT_ADMIN_CIDR)
+    parser.add_argument("--keep", action="store_true", help="skip destroy; keep the emulator up until Ctrl-C")
+    arguments = parser.parse_args(argv)
+    if arguments.command == "serve":
+        serve()
+        return 0
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="deploy-local-") as temp:
+        log = Path(temp) / "moto.log"
+        output_dir = Path(temp) / "cdk.out"
+        aws = LocalAws(log_path=log)
+        try:
+            aws.start()
+            print(f"Local AWS emulator (moto, pid {aws.process.pid}) at {aws.endpoint_url}", flush=True)  # type: ignore[union-attr]
+            status = 0
+            for title, command in steps(arguments.admin_cidr, output_dir):
+                status = _run(title, command, aws.env)
+                if status:
+                    break
+            if status == 0:
+                status = _run("live audit", audit_command(aws.endpoint_url), aws.env)
+            if arguments.keep:
+                print(f"\nKept: endpoint {aws.endpoint_url}; press Ctrl-C to stop the emulator.", flush=True)
+                try:
+                    while aws.process and aws.process.poll() is None:
+                        time.sleep(1)
+                except KeyboardInterrupt:
+                    pass
+                return status
+            destroyed = _run("destroy", destroy_command(arguments.admin_cidr, output_dir), aws.env)
+            status = status or destroyed
+        finally:
+            aws.stop()
+            print(f"Emulator stopped. Total {time.monotonic() - started:.1f}s.", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
