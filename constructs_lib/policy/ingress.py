@@ -361,6 +361,13 @@ def _cidr_source(field_name: str, value: Any, family: int | None) -> Source | _P
         return Source("unknown", f"{field_name} is the deploy-time value of resource {value.logical_id}")
     if not isinstance(value, str):
         return _Problem(f"{field_name} {json.dumps(value, default=str)} is not a CIDR string")
+    return _cidr_text_source(field_name, value, family)
+
+
+@lru_cache(maxsize=65536)
+def _cidr_text_source(field_name: str, value: str, family: int | None) -> Source | _Problem:
+    """``_cidr_source`` for a literal string: pure, and both results are immutable, so it is cached
+    (formatting an ``ipaddress`` network back to text dominated the cost of a CIDR rule)."""
     try:
         network = _parse_cached(value, family)
     except ValueError as error:

@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""Benchmark the admin-port guard at scale against cdk-nag, checkov and cfn-lint.
+
+    make bench         # N = 100, 500, 2000; 5 runs each; writes docs/benchmarks.md
+    make bench-quick   # N = 100; 3 runs (checkov and cfn-lint once); prints the table only
+
+Run with the project venv (``.venv/bin/python benchmarks/run.py``); checkov and cfn-lint are taken
+from ``.venv-bench`` (``requirements-bench.txt``). ``node_modules/.bin`` must be first on PATH so
+jsii runs on the pinned Node 22 (the make targets do this).
+
+What is measured, each as the median of ``--runs`` runs, one process at a time:
+
+* synth: ``python benchmarks/bench_app.py --sgs N --pack none|guard|nag --outdir DIR`` in a
+  subprocess (the app itself, not ``cdk synth``: the CDK CLI would add its own Node start-up and
+  asset handling to every mode equally and blur the difference). The three modes are interleaved
+  run by run so that drift of the machine hits them alike. Peak RSS is ``ru_maxrss`` from
+  ``wait4``: the largest single process of the tree (Python or the jsii Node process), not a sum.
+  CPU time (user + system of the process and the children it waited for, from the same ``wait4``)
+  is recorded too: on a shared machine it is much less sensitive to other load than wall time.
+* guard ``validate()``: the pack's own time inside synth, logged by the app (noise-free part of the
+  overhead).
+* scanners on the same template files (copied out of the ``none`` synth): our CLI
+  (``python -m constructs_lib.guard DIR --format json``), ``checkov -d DIR --framework
+  cloudformation`` (all its checks, as shipped) and ``cfn-lint DIR/*.json``; each a fresh process.
+* core: ``check_templates`` in-process on the already-parsed templates; ingress rules per second,
+  where a rule is one inline ``SecurityGroupIngress`` entry or one standalone
+  ``AWS::EC2::SecurityGroupIngress`` resource.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_app import planted_violations, stack_sizes  # noqa: E402
+
+from constructs_lib.policy import check_templates, load  # noqa: E402
+
+BENCH_VENV = ROOT / ".venv-bench" / "bin"
+TARGET_OVERHEAD_PCT = 5.0
+TARGET_CHECKOV_SPEEDUP = 20.0
+TARGET_CORE_RULES_PER_S = 100_000
+
+
+@dataclass
+class Sample:
+    seconds: float
+    max_rss_kb: int
+    cpu_seconds: float = 0.0
+
+
+@dataclass
+class Series:
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(s.cpu_seconds for s in self.samples)
+
+    @property
+    def rss_mb(self) -> float:
+        return max(s.max_rss_kb for s in self.samples) / 1024
+
+    def spread(self) -> str:
+        values = [s.seconds for s in self.samples]
+        return f"{min(values):.2f}-{max(values):.2f}"
+
+
+def timed(command: list[str], *, ok_codes: tuple[int, ...] = (0,), stdout_path: Path | None = None) -> Sample:
+    """Run ``command`` to completion; wall time and peak RSS of the process tree's largest process."""
+    out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
+    err = tempfile.TemporaryFile()
+    try:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if stdout_path:
+            out.close()
+    if process.returncode not in ok_codes:
+        err.seek(0)
+        raise SystemExit(f"benchmark command failed ({process.returncode}): {' '.join(command)}\n{err.read().decode()[-3000:]}")
+    return Sample(elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
+
+
+def count_ingress_rules(templates) -> int:  # noqa: ANN001
+    count = 0
+    for template in templates:
+        for resource in template.body["Resources"].values():
+            kind = resource.get("Type")
+            if kind == "AWS::EC2::SecurityGroup":
+                count += len((resource.get("Properties") or {}).get("SecurityGroupIngress") or [])
+            elif kind == "AWS::EC2::SecurityGroupIngress":
+                count += 1
+    return count
+
+
+def versions() -> dict[str, str]:
+    def run(command: list[str]) -> str:
+        try:
+            return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()[0]
+        except (OSError, subprocess.CalledProcessError, IndexError):
+            return "not available"
+
+    bench = run([str(BENCH_VENV / "python"), "-c",
+                 "import importlib.metadata as m; print(m.version('checkov'), m.version('cfn-lint'))"]).split()
+    return {
+        "Python": platform.python_version(),
+        "Node": run(["node", "--version"]),
+        "aws-cdk-lib": importlib.metadata.version("aws-cdk-lib"),
+        "constructs": importlib.metadata.version("constructs"),
+        "cdk-nag": importlib.metadata.version("cdk-nag"),
+        "jsii": importlib.metadata.version("jsii"),
+        "checkov": bench[0] if len(bench) == 2 else "not available",
+        "cfn-lint": bench[1] if len(bench) == 2 else "not available",
+    }
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory_kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        memory = f"{memory_kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        memory = "unknown"
+    return {"nproc": str(os.cpu_count()), "CPU": cpu, "memory": memory, "OS": platform.platform()}
+
+
+def bench_size(n: int, runs: int, tool_runs: int, work: Path, skip_checkov: bool, log) -> dict:  # noqa: ANN001
+    python = str(ROOT / ".venv" / "bin" / "python")
+    app = str(ROOT / "benchmarks" / "bench_app.py")
+    base = work / f"n{n}"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    templates_dir = base / "templates"
+    validate_log = base / "validate.log"
+    synth = {mode: Series() for mode in ("none", "guard", "nag")}
+
+    for run in range(runs):
+        for mode in ("none", "guard", "nag"):
+            outdir = base / f"cdk.out.{mode}"
+            shutil.rmtree(outdir, ignore_errors=True)
+            command = [python, app, "--sgs", str(n), "--pack", mode, "--outdir", str(outdir)]
+            if mode == "guard":
+                command += ["--validate-log", str(validate_log)]
+            sample = timed(command)
+            synth[mode].samples.append(sample)
+            log(f"  N={n} run {run + 1}/{runs} synth {mode:5s} {sample.seconds:7.2f} s (CPU {sample.cpu_seconds:6.2f} s)"
+                f" {sample.max_rss_kb / 1024:6.0f} MB")
+            if mode != "none":
+                report = json.loads((outdir / "validation-report.json").read_text())
+                wanted = "AdminPortGuard" if mode == "guard" else "AwsSolutions"
+                if not any(p["pluginName"].startswith(wanted) for p in report["pluginReports"]):
+                    raise SystemExit(f"{wanted} did not run in mode {mode}: {[p['pluginName'] for p in report['pluginReports']]}")
+            if mode == "none" and run == 0:
+                templates_dir.mkdir()
+                for template in outdir.glob("*.template.json"):
+                    shutil.copy(template, templates_dir)
+    validate_seconds = statistics.median(float(x) for x in validate_log.read_text().split())
+
+    templates = load([templates_dir])
+    rules = count_ingress_rules(templates)
+    groups = sum(1 for t in templates for r in t.body["Resources"].values() if r.get("Type") == "AWS::EC2::SecurityGroup")
+    resources = sum(len(t.body["Resources"]) for t in templates)
+    assert groups == n, (groups, n)
+    template_files = sorted(str(p) for p in templates_dir.glob("*.json"))
+
+    # Scanners, each a fresh process on the same template files.
+    cli, checkov, cfnlint = Series(), Series(), Series()
+    cli_out, checkov_out = base / "guard.json", base / "checkov.json"
+    for run in range(runs):
+        cli.samples.append(timed([python, "-m", "constructs_lib.guard", str(templates_dir), "--format", "json"],
+                                 ok_codes=(1,), stdout_path=cli_out))
+    log(f"  N={n} guard CLI {cli.median:.3f} s")
+    for run in range(0 if skip_checkov else tool_runs):
+        checkov.samples.append(timed(
+            [str(BENCH_VENV / "checkov"), "-d", str(templates_dir), "--framework", "cloudformation", "-o", "json",
+             "--quiet", "--skip-download"], ok_codes=(0, 1), stdout_path=checkov_out))
+        log(f"  N={n} checkov run {run + 1}/{tool_runs} {checkov.samples[-1].seconds:.2f} s")
+    for run in range(tool_runs):
+        cfnlint.samples.append(timed([str(BENCH_VENV / "cfn-lint"), *template_files], ok_codes=tuple(range(0, 64))))
+        log(f"  N={n} cfn-lint run {run + 1}/{tool_runs} {cfnlint.samples[-1].seconds:.2f} s")
+
+    # Correctness: the guard finds exactly the planted violations; checkov's port checks agree.
+    findings = json.loads(cli_out.read_text())
+    finding_list = findings if isinstance(findings, list) else findings.get("findings", [])
+    planted = planted_violations(n)
+    found = sorted((Path(f["template"]).name, f["logicalId"][:len("AdminSg000")], f["port"]) for f in finding_list)
+    expected = sorted((f"BenchSgs{stack:02d}.template.json", f"AdminSg{index:03d}", port) for stack, index, port, _ in planted)
+    if found != expected:
+        raise SystemExit(f"N={n}: guard CLI findings {found} differ from the planted violations {expected}")
+    checkov_port_failures = None
+    if checkov.samples:
+        data = json.loads(checkov_out.read_text())
+        data = data[0] if isinstance(data, list) else data
+        checkov_port_failures = sum(1 for c in data["results"]["failed_checks"] if c["check_id"] in ("CKV_AWS_24", "CKV_AWS_25"))
+
+    # Core alone, in-process, on the parsed templates.
+    core_times = []
+    for _ in range(max(runs, 5)):
+        started = time.perf_counter()
+        core_findings = check_templates(templates)
+        core_times.append(time.perf_counter() - started)
+    assert len(core_findings) == len(planted)
+    core = statistics.median(core_times)
+    started = time.perf_counter()
+    check_templates(load([templates_dir]))
+    load_and_check = time.perf_counter() - started
+
+    return {
+        "n": n, "stacks": len(stack_sizes(n)), "resources": resources, "rules": rules, "planted": len(planted),
+        "synth": synth, "validate_s": validate_seconds, "cli": cli, "checkov": checkov, "cfnlint": cfnlint,
+        "checkov_port_failures": checkov_port_failures, "core_s": core, "core_rules_per_s": rules / core,
+        "load_and_check_s": load_and_check,
+    }
+
+
+def pct(part: float, whole: float) -> float:
+    return 100.0 * part / whole
+
+
+def tables(results: list[dict]) -> str:
+    lines = [
+        "### Synth (median wall time, peak RSS of the largest process)",
+        "",
+        "| N SGs | stacks | resources | ingress rules | synth, no pack | + AdminPortGuard | guard overhead (wall / CPU) | guard validate() | + cdk-nag AwsSolutions | cdk-nag overhead (wall / CPU) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        s = r["synth"]
+        none, guard, nag = s["none"], s["guard"], s["nag"]
+        lines.append(
+            f"| {r['n']:,} | {r['stacks']} | {r['resources']:,} | {r['rules']:,} "
+            f"| {none.median:.2f} s ({none.spread()}), {none.rss_mb:.0f} MB "
+            f"| {guard.median:.2f} s ({guard.spread()}), {guard.rss_mb:.0f} MB "
+            f"| {pct(guard.median - none.median, none.median):+.1f} % / {pct(guard.cpu_median - none.cpu_median, none.cpu_median):+.1f} % "
+            f"| {r['validate_s'] * 1000:.0f} ms = {pct(r['validate_s'], none.median):.2f} % "
+            f"| {nag.median:.2f} s ({nag.spread()}), {nag.rss_mb:.0f} MB "
+            f"| {pct(nag.median - none.median, none.median):+.1f} % / {pct(nag.cpu_median - none.cpu_median, none.cpu_median):+.1f} % |"
+        )
+    lines += [
+        "",
+        "### Scanners on the same template files (median wall time of a fresh process, peak RSS)",
+        "",
+        "| N SGs | guard CLI | checkov | cfn-lint | CLI vs checkov | CLI vs cfn-lint | findings: guard / planted / checkov CKV_AWS_24+25 |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        cli, ck, cl = r["cli"], r["checkov"], r["cfnlint"]
+        ck_text = f"{ck.median:.2f} s, {ck.rss_mb:.0f} MB" if ck.samples else "skipped"
+        ck_ratio = f"{ck.median / cli.median:.0f}×" if ck.samples else "-"
+        lines.append(
+            f"| {r['n']:,} | {cli.median:.3f} s, {cli.rss_mb:.0f} MB | {ck_text} | {cl.median:.2f} s, {cl.rss_mb:.0f} MB "
+            f"| {ck_ratio} | {cl.median / cli.median:.0f}× "
+            f"| {r['planted']} / {r['planted']} / {r['checkov_port_failures'] if r['checkov_port_failures'] is not None else '-'} |"
+        )
+    lines += [
+        "",
+        "### Policy core alone (in-process `check_templates` on parsed templates)",
+        "",
+        "| N SGs | ingress rules | check_templates | ingress rules/s | load + check (JSON parse included) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['n']:,} | {r['rules']:,} | {r['core_s'] * 1000:.1f} ms | {r['core_rules_per_s']:,.0f} "
+            f"| {r['load_and_check_s'] * 1000:.1f} ms |"
+        )
+    return "\n".join(lines)
+
+
+def targets(results: list[dict]) -> str:
+    biggest = max(results, key=lambda r: r["n"])
+    s = biggest["synth"]
+    overhead = pct(s["guard"].median - s["none"].median, s["none"].median)
+    validate_share = pct(biggest["validate_s"], s["none"].median)
+    cpu_overhead = pct(s["guard"].cpu_median - s["none"].cpu_median, s["none"].cpu_median)
+    lines = ["| target | measured | met |", "|---|---|---|"]
+    lines.append(
+        f"| guard overhead ≤ {TARGET_OVERHEAD_PCT:.0f} % of synth at N = {biggest['n']:,} "
+        f"| {overhead:+.1f} % wall, {cpu_overhead:+.1f} % CPU, end to end (validate() alone {validate_share:.2f} %) "
+        f"| {'yes' if overhead <= TARGET_OVERHEAD_PCT else 'NO'} |"
+    )
+    ratios = [r["checkov"].median / r["cli"].median for r in results if r["checkov"].samples]
+    if ratios:
+        lines.append(
+            f"| CLI ≥ {TARGET_CHECKOV_SPEEDUP:.0f}× faster than checkov | {min(ratios):.0f}× (smallest over N) "
+            f"| {'yes' if min(ratios) >= TARGET_CHECKOV_SPEEDUP else 'NO'} |"
+        )
+    else:
+        lines.append(f"| CLI ≥ {TARGET_CHECKOV_SPEEDUP:.0f}× faster than checkov | checkov skipped | - |")
+    rate = min(r["core_rules_per_s"] for r in results)
+    lines.append(
+        f"| core ≥ {TARGET_CORE_RULES_PER_S:,} ingress rules/s | {rate:,.0f} rules/s (slowest N) "
+        f"| {'yes' if rate >= TARGET_CORE_RULES_PER_S else 'NO'} |"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100,500,2000", help="comma-separated numbers of security groups")
+    parser.add_argument("--runs", type=int, default=5, help="runs per synth mode and for the guard CLI")
+    parser.add_argument("--tool-runs", type=int, help="runs of checkov and cfn-lint (default: --runs)")
+    parser.add_argument("--skip-checkov", action="store_true")
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "admin-port-guard-bench"))
+    parser.add_argument("--write-doc", metavar="FILE", help="write the Markdown report to FILE (docs/benchmarks.md)")
+    arguments = parser.parse_args(argv)
+    sizes = [int(x) for x in arguments.sizes.split(",")]
+    tool_runs = arguments.tool_runs or arguments.runs
+    work = Path(arguments.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    env_versions, env_machine = versions(), machine()
+    log(f"machine: {env_machine}\nversions: {env_versions}")
+    if not shutil.which("node") or "v22" not in env_versions["Node"]:
+        log("warning: node_modules/.bin (Node 22) is not first on PATH; jsii runs on " + env_versions["Node"])
+    results = [bench_size(n, arguments.runs, tool_runs, work, arguments.skip_checkov, log) for n in sizes]
+    total = time.perf_counter() - started
+
+    body = tables(results) + "\n\n### Targets\n\n" + targets(results)
+    print(body)
+    print(f"\n(total {total:.0f} s; runs: {arguments.runs} synth/CLI, {tool_runs} checkov/cfn-lint)")
+    if arguments.write_doc:
+        write_doc(Path(arguments.write_doc), body, env_machine, env_versions, arguments, tool_runs, total)
+        log(f"wrote {arguments.write_doc}")
+    return 0
+
+
+def write_doc(path: Path, body: str, env_machine, env_versions, arguments, tool_runs, total) -> None:  # noqa: ANN001
+    template = (ROOT / "benchmarks" / "doc_template.md").read_text(encoding="utf-8")
+    text = template.format(
+        date=datetime.date.today().isoformat(),
+        machine="\n".join(f"| {k} | {v} |" for k, v in env_machine.items()),
+        versions="\n".join(f"| {k} | {v} |" for k, v in env_versions.items()),
+        command=f"make bench  (benchmarks/run.py --sizes {arguments.sizes} --runs {arguments.runs} --tool-runs {tool_runs})",
+        total=f"{total / 60:.1f}",
+        body=body,
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+# Benchmarks (docs/benchmarks.md). Included by the Makefile (include mk/*.mk); standalone:
+#   make -f Makefile -f mk/bench.mk bench-quick
+# A script, never a timed test. Run on an otherwise quiet machine: it runs one process at a time.
+
+BENCH_PYTHON ?= python3
+BENCH_VENV   := .venv-bench
+BENCH_STAMP  := $(BENCH_VENV)/.installed
+BENCH_ENV    := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
+BENCH_RUN    := $(BENCH_ENV) .venv/bin/python benchmarks/run.py
+
+.PHONY: bench bench-quick bench-env
+
+# checkov and cfn-lint in their own venv, reinstalled only when requirements-bench.txt changes.
+$(BENCH_STAMP): requirements-bench.txt
+	test -x $(BENCH_VENV)/bin/python || $(BENCH_PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench-env: $(BENCH_STAMP)
+
+## Full benchmark: N = 100, 500, 2000, 5 runs each; rewrites docs/benchmarks.md (~30 min on 2 cores).
+bench: $(BENCH_STAMP)
+	$(BENCH_RUN) --sizes 100,500,2000 --runs 5 --write-doc docs/benchmarks.md
+
+## Quick look (< 1 min): N = 100, 3 synth/CLI runs, checkov and cfn-lint once; prints the table only.
+bench-quick: $(BENCH_STAMP)
+	$(BENCH_RUN) --sizes 100 --runs 3 --tool-runs 1
