@@ -1,0 +1,75 @@
+"""End to end through the real, pinned CDK CLI (`npx cdk synth`) and the guard CLI.
+
+These run the stock CLI on small apps in tests/apps/, so they prove what users see: the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = Path(__file__).resolve().parent / "apps"
+
+
+def cdk_synth(app: str, outdir: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(ROOT))
+    command = ["npx", "cdk", "synth", "--quiet", "--app", f"{sys.executable} {APPS / app}", "--output", str(outdir)]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def guard_cli(*arguments: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "constructs_lib.guard", *arguments]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_world_ssh_through_property_override_fails_cdk_synth(tmp_path: Path) -> None:
+    # GIVEN an app whose SSH rule to 0.0.0.0/0 exists only as a raw property override
+    # WHEN the stock CDK CLI synthesizes it with the guard registered
+    result = cdk_synth("world_ssh_override.py", tmp_path)
+    # THEN synth fails and names the rule, the construct and the port
+    assert result.returncode != 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "AdminPortGuard::AdminPortGuard-WorldOpenAdminPort[22]" in output
+    assert "WorldSshByOverride/Web" in output
+    # AND the guard CLI on the same cloud assembly agrees, in SARIF too
+    sarif_path = tmp_path / "guard.sarif"
+    cli = guard_cli(str(tmp_path), "--format", "sarif", "--output", str(sarif_path))
+    assert cli.returncode == 1
+    sarif = json.loads(sarif_path.read_text())
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["WorldOpenAdminPort"]
+
+
+def test_a_crash_inside_the_guard_fails_cdk_synth(tmp_path: Path) -> None:
+    # GIVEN an app whose guard core raises (crash injected)
+    result = cdk_synth("guard_crashes.py", tmp_path)
+    # THEN the stock CLI exits non-zero with the guard's own failure, not a silent pass
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "AdminPortGuard-ValidationFailed" in result.stdout + result.stderr
+    assert "injected crash inside the policy core" in result.stdout + result.stderr
+
+
+def test_guard_cli_fails_on_a_cloud_assembly_whose_plugin_crashed(tmp_path: Path) -> None:
+    # GIVEN a synth in which another validation plugin crashed
+    result = cdk_synth("other_plugin_crashes.py", tmp_path)
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    crashed = next(p for p in report["pluginReports"] if p["pluginName"] == "CrashingPlugin")
+    # (the stock CDK CLI exits 0 here: that is why the guard CLI must check the report)
+    assert result.returncode == 0 and crashed["conclusion"] == "failure" and crashed["metadata"]["error"]
+    # WHEN the guard CLI checks that cloud assembly, whose template itself is clean
+    cli = guard_cli(str(tmp_path))
+    # THEN it fails, naming the crashed plugin
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert "AdminPortGuard-ValidationFailed" in cli.stdout and "CrashingPlugin" in cli.stdout
+
+
+@pytest.mark.parametrize("bad_input", ["missing.json", "not-a-template.json"])
+def test_guard_cli_exits_2_on_unreadable_input(tmp_path: Path, bad_input: str) -> None:
+    (tmp_path / "not-a-template.json").write_text('{"Description": "no resources"}')
+    result = guard_cli(str(tmp_path / bad_input))
+    assert result.returncode == 2 and "error:" in result.stderr
