@@ -16,9 +16,13 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 synth: install
 	npx cdk synth --quiet $(if $(ADMIN_CIDR),-c 'admin_cidr=$(ADMIN_CIDR)')
+	$(VENV)/bin/python -m constructs_lib.guard cdk.out --format sarif --output cdk.out/admin-port-guard.sarif
+	$(VENV)/bin/python -m constructs_lib.exposure cdk.out --format markdown --output cdk.out/exposure.md
 	@echo
 	@echo "Template:          cdk.out/$(STACK).template.json"
 	@echo "Validation report: cdk.out/validation-report.json"
+	@echo "Guard SARIF:       cdk.out/admin-port-guard.sarif"
+	@echo "Exposure report:   cdk.out/exposure.md"
 	@$(VENV)/bin/python -c 'import json; r = json.load(open("cdk.out/validation-report.json")); [print("  " + p["pluginName"] + ": " + p["conclusion"]) for p in r["pluginReports"]]'
 	@$(if $(ADMIN_CIDR),,echo "No ADMIN_CIDR given: the bastion accepts no SSH (Session Manager only). Try: make synth ADMIN_CIDR=203.0.113.10/32")
 

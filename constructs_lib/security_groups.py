@@ -23,6 +23,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from constructs_lib.policy.cidr import IPNetwork, parse_cidr, world_families
+from constructs_lib.policy.rules import DEFAULT_ADMIN_PORTS
 
 __all__ = [
     "AdminSource",
@@ -38,8 +39,6 @@ WebSource = Union[str, ec2.IPeer]
 
 SSH_PORT = 22
 
-#: Ports that must never be served to web clients: remote administration protocols.
-ADMIN_PORT_NAMES = {22: "SSH", 23: "telnet", 3389: "RDP", 5900: "VNC", 5985: "WinRM", 5986: "WinRM over HTTPS"}
 
 _PREFIX_LIST_ID = re.compile(r"^pl-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
 
@@ -185,9 +184,9 @@ def _web_problems(web_sources: object, web_ports: object) -> tuple[list[str], li
     for port in web_ports:  # type: ignore[union-attr]
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             problems.append(f"web port {port!r} is not a TCP port number (1-65535)")
-        elif port in ADMIN_PORT_NAMES:
+        elif port in DEFAULT_ADMIN_PORTS:
             problems.append(
-                f"web port {port} ({ADMIN_PORT_NAMES[port]}) is an admin port and web_ports are open to web_sources "
+                f"web port {port} ({DEFAULT_ADMIN_PORTS[port]}) is an admin port and web_ports are open to web_sources "
                 "(the whole internet by default); remove it from web_ports and grant SSH with allow_ssh_from(bastion), "
                 "or use Session Manager"
             )

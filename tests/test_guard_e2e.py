@@ -73,3 +73,23 @@ def test_guard_cli_exits_2_on_unreadable_input(tmp_path: Path, bad_input: str) -
     (tmp_path / "not-a-template.json").write_text('{"Description": "no resources"}')
     result = guard_cli(str(tmp_path / bad_input))
     assert result.returncode == 2 and "error:" in result.stderr
+
+
+def test_the_reference_app_registers_the_guard(monkeypatch, tmp_path: Path) -> None:
+    """The guard reports nothing on a clean synth, so prove app.py wires it: a drifted stack must fail."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+
+    import app as reference_app
+    from stacks import ReferenceStack
+
+    class DriftedStack(ReferenceStack):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            group = ec2.CfnSecurityGroup(self, "Drift", group_description="drift", vpc_id="vpc-0123456789abcdef0")
+            group.add_property_override("SecurityGroupIngress", [{"IpProtocol": "-1", "CidrIpv6": "::/0"}])
+
+    monkeypatch.setattr(reference_app, "ReferenceStack", DriftedStack)
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path))
+    with pytest.raises(RuntimeError, match=r"AdminPortGuard-WorldOpenAdminPort\[22\]"):
+        reference_app.main()

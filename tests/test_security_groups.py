@@ -359,7 +359,7 @@ def test_web_has_no_way_to_open_ssh_to_an_address_range(scratch, source, named):
         WebServerSecurityGroup(scratch[0], "Web", vpc=scratch[1], bastion=source)
 
 
-@pytest.mark.parametrize(("port", "name"), [(22, "SSH"), (23, "telnet"), (3389, "RDP"), (5900, "VNC"), (5985, "WinRM"), (5986, "WinRM over HTTPS")])
+@pytest.mark.parametrize(("port", "name"), [(22, "SSH"), (23, "Telnet"), (3389, "RDP"), (5900, "VNC"), (5985, "WinRM over HTTP"), (5986, "WinRM over HTTPS")])
 def test_web_refuses_admin_ports_in_web_ports(scratch, port, name):
     # GIVEN web_ports that include an admin port
     stack, vpc = scratch

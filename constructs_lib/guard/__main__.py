@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..policy import DEFAULT_ADMIN_PORTS, TemplateError, check_paths, parse_admin_ports
+from ..policy.templates import read_template
 from .formats import render
 from .validation_report import read_validation_reports
 
@@ -32,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     live.add_argument("--live", action="store_true", help="check the security groups deployed in a region (boto3)")
     live.add_argument("--region", help="AWS region for --live (default: the AWS SDK's configuration)")
     live.add_argument("--endpoint-url", metavar="URL", help="EC2 endpoint for --live, e.g. a local emulator")
+    parser.add_argument(
+        "--skip-non-templates",
+        action="store_true",
+        help="skip PATH files that are not CloudFormation templates instead of failing (for pre-commit hooks)",
+    )
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     parser.add_argument(
@@ -71,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_USAGE
     else:
+        if arguments.skip_non_templates:
+            arguments.paths = [path for path in arguments.paths if _is_template_or_directory(Path(path))]
         try:
             findings = check_paths(arguments.paths, arguments.admin_ports)
         except TemplateError as error:
@@ -93,6 +101,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_FINDINGS if any(finding.acknowledgement is None for finding in findings) else EXIT_CLEAN
+
+
+def _is_template_or_directory(path: Path) -> bool:
+    if not path.is_file():
+        return True
+    try:
+        read_template(path)
+    except TemplateError as error:
+        print(f"skipped: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":
