@@ -176,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve()
         return 0
 
+    # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the emulator is still stopped below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="deploy-local-") as temp:
         log = Path(temp) / "moto.log"
