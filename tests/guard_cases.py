@@ -149,6 +149,11 @@ CASES = [
         world(22),
     ),
     Case(
+        "fn-cidr",
+        {"Sg": group(rule(CidrIp={"Fn::Select": [0, {"Fn::Cidr": ["0.0.0.0/0", 1, 32]}]}))},
+        world(22),
+    ),
+    Case(
         "fn-find-in-map",
         {"Sg": group(rule(CidrIp={"Fn::FindInMap": ["Nets", "Admin", "Cidr"]}))},
         world(22),
@@ -214,6 +219,11 @@ CASES = [
             "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
             "Sg": group(rule(CidrIp={"Fn::GetAtt": ["Vpc", "CidrBlock"]})),
         },
+        NONE,
+    ),
+    Case(
+        "fn-cidr-small-subnet",
+        {"Sg": group(rule(CidrIp={"Fn::Select": [1, {"Fn::Cidr": ["10.0.0.0/16", 4, 8]}]}))},
         NONE,
     ),
     Case("egress-is-ignored", {"Sg": group(SecurityGroupEgress=[rule(CidrIp="0.0.0.0/0")])}, NONE),

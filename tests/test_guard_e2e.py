@@ -93,3 +93,22 @@ def test_the_reference_app_registers_the_guard(monkeypatch, tmp_path: Path) -> N
     monkeypatch.setenv("CDK_OUTDIR", str(tmp_path))
     with pytest.raises(RuntimeError, match=r"AdminPortGuard-WorldOpenAdminPort\[22\]"):
         reference_app.main()
+
+
+def test_world_ssh_split_across_stacks_stages_and_nested_stacks(tmp_path: Path) -> None:
+    # GIVEN halves of IPv4 on one group from two stacks, and RDP to 2000::/3 in a nested stack of a stage
+    result = cdk_synth("split_across_stacks.py", tmp_path)
+    # THEN the pack sees both, with their construct paths, and synth fails
+    assert result.returncode != 0
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    guard = next(p for p in report["pluginReports"] if p.get("pluginName") == "AdminPortGuard")
+    found = {(v["ruleName"], c["constructPath"]) for v in guard["violations"] for c in v["violatingConstructs"]}
+    assert found == {
+        ("AdminPortGuard-WorldOpenAdminPort[22]", "GroupOwner/Shared"),
+        ("AdminPortGuard-WorldOpenAdminPort[3389]", "Prod/Parent/Network/Rdp"),
+    }
+    # AND the CLI, reading the same cloud assembly through its manifests, finds the same two
+    cli = guard_cli(str(tmp_path), "--format", "json")
+    assert cli.returncode == 1
+    records = json.loads(cli.stdout)["findings"]
+    assert {(r["ruleName"], r["constructPath"]) for r in records} == found

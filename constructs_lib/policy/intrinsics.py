@@ -9,6 +9,7 @@ guess. References to resources become ``ResourceRef`` values, so callers can tel
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import json
 import re
@@ -94,6 +95,7 @@ class Resolver:
             "Fn::FindInMap": self._find_in_map,
             "Fn::Sub": self._sub,
             "Fn::ImportValue": self._import_value,
+            "Fn::Cidr": self._cidr,
         }
 
     def candidates(self, node: Any) -> list[Any]:
@@ -255,6 +257,24 @@ class Resolver:
             position = match.end()
         pieces.append([text[position:]])
         return _product(pieces, "".join)
+
+    def _cidr(self, argument: Any) -> list[Any]:
+        """``Fn::Cidr [block, count, host bits]``: the first ``count`` subnets with ``host bits`` host bits."""
+        if not (isinstance(argument, list) and len(argument) == 3):
+            return [Unknown(f"Fn::Cidr {json.dumps(argument)} is malformed")]
+        options = [self.strings(node) for node in argument]
+        return _product(options, self._subnets)
+
+    @staticmethod
+    def _subnets(choice: tuple[str, str, str]) -> list[str] | Unknown:
+        block, count, host_bits = choice
+        try:
+            network = ipaddress.ip_network(block, strict=True)
+            prefix = network.max_prefixlen - int(host_bits)
+            subnets = itertools.islice(network.subnets(new_prefix=prefix), int(count))
+            return [str(subnet) for subnet in subnets]
+        except ValueError as error:
+            return Unknown(f"Fn::Cidr {list(choice)} is invalid: {error}")
 
     def _import_value(self, argument: Any) -> list[Any]:
         values: list[Any] = []
