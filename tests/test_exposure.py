@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
 from constructs_lib.exposure import analyse, main, reach_items, to_mermaid
 from constructs_lib.policy import Template

@@ -77,7 +77,6 @@ def test_guard_cli_exits_2_on_unreadable_input(tmp_path: Path, bad_input: str) -
 
 def test_the_reference_app_registers_the_guard(monkeypatch, tmp_path: Path) -> None:
     """The guard reports nothing on a clean synth, so prove app.py wires it: a drifted stack must fail."""
-    import aws_cdk as cdk
     from aws_cdk import aws_ec2 as ec2
 
     import app as reference_app

@@ -17,7 +17,7 @@ from typing import Any
 
 from .cidr import IPNetwork, parse_cidr
 from .findings import Finding, Location, Rule
-from .intrinsics import MAX_CANDIDATES, NO_VALUE, ResourceRef, Resolver, Unknown
+from .intrinsics import MAX_CANDIDATES, NO_VALUE, ResourceRef, Resolver, Unknown, resolvers_for
 from .templates import Template
 
 ALL_PORTS = (0, 65535)
@@ -88,25 +88,11 @@ class Inventory:
 
 def read_inventory(templates: Sequence[Template]) -> Inventory:
     """Normalize every security group and ingress rule of ``templates`` (analysed together)."""
-    exports: dict[str, tuple[Resolver, Any]] = {}
-    resolvers = [Resolver(template.name, template.body, exports) for template in templates]
-    for template, resolver in zip(templates, resolvers):
-        _collect_exports(template, resolver, exports)
     inventory = Inventory()
-    contexts = {template.name: (template, resolver) for template, resolver in zip(templates, resolvers)}
+    contexts = {template.name: (template, resolver) for template, resolver in zip(templates, resolvers_for(templates))}
     for template in templates:
         _TemplateReader(template, contexts, inventory).read()
     return inventory
-
-
-def _collect_exports(template: Template, resolver: Resolver, exports: dict[str, tuple[Resolver, Any]]) -> None:
-    outputs = template.body.get("Outputs")
-    for output in (outputs.values() if isinstance(outputs, dict) else ()):
-        export = output.get("Export") if isinstance(output, dict) else None
-        if isinstance(export, dict) and "Value" in output:
-            for name in resolver.strings(export.get("Name")):
-                if isinstance(name, str):
-                    exports[name] = (resolver, output["Value"])
 
 
 def _location(template: Template, logical_id: str, resource: Any) -> Location:
@@ -198,7 +184,7 @@ class _TemplateReader:
                 self._malformed(location, f"{label} is not an object")
             else:
                 for problem in self._add_permissions(groups, entry, location, label):
-                    self._malformed(location, f"{label}: {problem}")
+                    self._malformed(location, problem if label == location.logical_id else f"{label}: {problem}")
 
     def _add_permissions(self, groups: list[str], entry: dict[str, Any], location: Location, label: str) -> Iterator[str]:
         """Add the permissions ``entry`` grants; yield what is malformed about it instead, if anything."""

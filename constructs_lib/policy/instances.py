@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .ingress import _collect_exports, group_key
-from .intrinsics import NO_VALUE, Resolver, Unknown
+from .ingress import group_key
+from .intrinsics import NO_VALUE, Unknown, resolvers_for
 from .templates import Template
 
 
@@ -30,12 +30,8 @@ class Instance:
 def read_instances(templates: Sequence[Template]) -> list[Instance]:
     """Every EC2 instance of ``templates`` with the group keys of its ``SecurityGroupIds``, ``SecurityGroups``
     and ``NetworkInterfaces[].GroupSet`` (each value every intrinsic may deploy as)."""
-    exports: dict[str, tuple[Resolver, Any]] = {}
-    resolvers = [Resolver(template.name, template.body, exports) for template in templates]
-    for template, resolver in zip(templates, resolvers):
-        _collect_exports(template, resolver, exports)
     instances = []
-    for template, resolver in zip(templates, resolvers):
+    for template, resolver in zip(templates, resolvers_for(templates)):
         for logical_id, resource in template.body["Resources"].items():
             if not isinstance(resource, dict) or resource.get("Type") != "AWS::EC2::Instance":
                 continue

@@ -13,9 +13,12 @@ import ipaddress
 import itertools
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .templates import Template
 
 #: Above this many combinations a value is reported as unknown instead of enumerated.
 MAX_CANDIDATES = 64
@@ -287,6 +290,21 @@ class Resolver:
             else:
                 values.append(Unknown(f"Fn::ImportValue {name!r} comes from a stack outside this input"))
         return values
+
+
+def resolvers_for(templates: Sequence[Template]) -> list[Resolver]:
+    """One resolver per template, all sharing the templates' exports, so ``Fn::ImportValue`` crosses stacks."""
+    exports: dict[str, tuple[Resolver, Any]] = {}
+    resolvers = [Resolver(template.name, template.body, exports) for template in templates]
+    for template, resolver in zip(templates, resolvers):
+        outputs = template.body.get("Outputs")
+        for output in outputs.values() if isinstance(outputs, dict) else ():
+            export = output.get("Export") if isinstance(output, dict) else None
+            if isinstance(export, dict) and "Value" in output:
+                for name in resolver.strings(export.get("Name")):
+                    if isinstance(name, str):
+                        exports[name] = (resolver, output["Value"])
+    return resolvers
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
