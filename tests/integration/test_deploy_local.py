@@ -166,7 +166,7 @@ def test_destroy_leaves_nothing_of_the_stack(deployment: Deployment) -> None:
     assert stack["StackStatus"] == "DELETE_COMPLETE"
     assert STACK not in {s["StackName"] for s in deployment.cloudformation.describe_stacks()["Stacks"]}
     ec2 = deployment.ec2
-    vpc_id = deployment.physical_id("Vpc8", "AWS::EC2::VPC")
+    vpc_id = deployment.physical_id("Vpc", "AWS::EC2::VPC")
     assert vpc_id not in {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}
     group_ids = {g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]}
     kinds = {
