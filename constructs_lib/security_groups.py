@@ -17,11 +17,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Union
 
-import jsii
-from aws_cdk import Token
-from aws_cdk import aws_ec2 as ec2
-from constructs import Construct
+from pathlib import Path
 
+import jsii
+from aws_cdk import Stack, Token
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct, IValidation
+
+from constructs_lib.policy import Rule, Template, evaluate, read_inventory
 from constructs_lib.policy.cidr import IPNetwork, parse_cidr, world_families
 from constructs_lib.policy.rules import DEFAULT_ADMIN_PORTS
 
@@ -202,6 +205,40 @@ def _raise_if(problems: Sequence[str], where: str) -> None:
         raise ValueError(f"{where}: {count}:\n{listing}")
 
 
+@jsii.implements(IValidation)
+class _OwnRulesCheck:
+    """Checks a group's inline ingress rules at synth time, so escape hatches cannot undo the constructs' promise.
+
+    Rules added later through ``connections`` or ``security_group`` (for example
+    ``web.connections.allow_from_any_ipv4(ec2.Port.tcp(22))``) fail synthesis even in an app that does
+    not register the AdminPortGuard pack. The policy core decides, as it does for the pack.
+    """
+
+    def __init__(self, group: ec2.SecurityGroup, *, ssh_from_groups_only: bool) -> None:
+        self._group = group
+        self._ssh_from_groups_only = ssh_from_groups_only
+
+    def validate(self) -> list[str]:
+        cfn = self._group.node.default_child
+        rules = Stack.of(self._group).resolve(cfn.security_group_ingress) or []
+        entries = [{key[:1].upper() + key[1:]: value for key, value in rule.items()} for rule in rules]
+        body = {"Resources": {"Group": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": entries}}}}
+        inventory = read_inventory([Template(self._group.node.path, Path(self._group.node.path), body)])
+        problems = [
+            f"{finding.message}; {finding.fix}"
+            for finding in evaluate(inventory, DEFAULT_ADMIN_PORTS)
+            if finding.rule is Rule.WORLD_OPEN_ADMIN_PORT
+        ]
+        if self._ssh_from_groups_only:
+            problems += [
+                f"web servers accept SSH only from security groups, but {permission.rule_label} allows tcp/22 from "
+                f"{permission.source.label}; use allow_ssh_from(bastion) and put admin CIDRs on the bastion"
+                for permission in inventory.permissions
+                if permission.reaches_tcp_port(SSH_PORT) and permission.source.kind != "security-group"
+            ]
+        return problems
+
+
 # --------------------------------------------------------------------------------------------------
 # Constructs
 # --------------------------------------------------------------------------------------------------
@@ -248,6 +285,7 @@ class BastionSecurityGroup(Construct):
             security_group_name=security_group_name,
             allow_all_outbound=allow_all_outbound,
         )
+        self.node.add_validation(_OwnRulesCheck(self.security_group, ssh_from_groups_only=False))
         self._add(resolved, "SSH from admin source")
 
     @property
@@ -342,6 +380,7 @@ class WebServerSecurityGroup(Construct):
             security_group_name=security_group_name,
             allow_all_outbound=allow_all_outbound,
         )
+        self.node.add_validation(_OwnRulesCheck(self.security_group, ssh_from_groups_only=True))
         for peer in peers:
             for port in ports:
                 self.security_group.add_ingress_rule(peer, ec2.Port.tcp(port), f"Web traffic on tcp/{port}")

@@ -411,3 +411,36 @@ def test_tier_reports_the_problems_of_both_groups_at_once(scratch):
     message = str(error.value)
     assert message.startswith("BastionWebTier 'Tier': 2 problems:")
     assert "'::0/0' is the whole public IPv6 internet" in message and "web port 3389 (RDP)" in message
+
+
+# --- escape hatches: rules added behind the constructs' backs fail synthesis ---------------------
+
+
+@pytest.mark.parametrize(
+    ("widen", "expected"),
+    [
+        (lambda tier: tier.web.connections.allow_from_any_ipv4(ec2.Port.tcp(22)), "web servers accept SSH only"),
+        (lambda tier: tier.web.security_group.add_ingress_rule(ec2.Peer.ipv4("10.0.0.0/8"), ec2.Port.tcp(22)), "10.0.0.0/8"),
+        (lambda tier: tier.web.connections.allow_from(ec2.Peer.any_ipv6(), ec2.Port.all_traffic()), "tcp/3389 (RDP)"),
+        (lambda tier: tier.bastion.connections.allow_from_any_ipv4(ec2.Port.tcp(22)), "whole IPv4 internet"),
+        (lambda tier: tier.bastion.security_group.add_ingress_rule(ec2.Peer.ipv6("2000::/3"), ec2.Port.tcp_range(20, 30)), "tcp/23 (Telnet)"),
+    ],
+)
+def test_escape_hatches_that_open_admin_ports_fail_synthesis(widen, expected):
+    # GIVEN a tier, in an app that does NOT register the AdminPortGuard pack
+    stack, vpc = new_stack()
+    tier = BastionWebTier(stack, "Tier", vpc=vpc, admin_sources=["203.0.113.10/32"])
+    # WHEN a rule is added through the exposed connections / security_group
+    widen(tier)
+    # THEN synthesis fails with the construct's own check, naming what was opened
+    with pytest.raises(RuntimeError, match="Validation failed") as raised:
+        Template.from_stack(stack)
+    assert expected in str(raised.value)
+
+
+def test_escape_hatch_check_allows_what_the_constructs_intend():
+    stack, vpc = new_stack()
+    tier = BastionWebTier(stack, "Tier", vpc=vpc, admin_sources=["203.0.113.10/32"])
+    tier.web.connections.allow_from_any_ipv4(ec2.Port.tcp(8080))  # another web port: fine
+    tier.bastion.connections.allow_from(ec2.Peer.ipv4("198.51.100.0/24"), ec2.Port.tcp(22))  # another admin net
+    Template.from_stack(stack).resource_count_is("AWS::EC2::SecurityGroup", 2)

@@ -28,6 +28,7 @@ __all__ = [
     "TemplateError",
     "check_paths",
     "check_templates",
+    "evaluate",
     "load",
     "load_named",
     "normalize_admin_ports",
