@@ -51,8 +51,16 @@ def synth_variants(outdir: str | Path, admin_cidr: str = DEFAULT_ADMIN_CIDR) -> 
         add_admin_port_guard(app)
         stack = ReferenceStack(app, stack_name, admin_cidrs=[admin_cidr])
         if variant == "naive":
-            stack.tier.web.security_group.add_ingress_rule(
-                ec2.Peer.any_ipv4(), ec2.Port.tcp(22), "NAIVE: SSH from anywhere (the seed's mistake)"
+            # A hand-written rule beside the constructs (they refuse to write it themselves).
+            ec2.CfnSecurityGroupIngress(
+                stack.tier.web,
+                "NaiveWorldSsh",
+                group_id=stack.tier.web.security_group_id,
+                ip_protocol="tcp",
+                from_port=22,
+                to_port=22,
+                cidr_ip="0.0.0.0/0",
+                description="NAIVE: SSH from anywhere (the seed's mistake)",
             )
             acknowledge_admin_port_finding(stack.tier.web, Rule.WORLD_OPEN_ADMIN_PORT, NAIVE_REASON, port=22)
         app.synth()

@@ -98,7 +98,9 @@ def read_inventory(templates: Sequence[Template]) -> Inventory:
 def _location(template: Template, logical_id: str, resource: Any) -> Location:
     metadata = resource.get("Metadata") if isinstance(resource, dict) else None
     path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
-    return Location(template.name, logical_id, path if isinstance(path, str) else None, str(template.path))
+    if not isinstance(path, str):
+        path = template.construct_paths.get(logical_id)
+    return Location(template.name, logical_id, path, str(template.path))
 
 
 class _TemplateReader:

@@ -7,8 +7,8 @@ nested assembly (CDK stages) and every nested-stack template referenced from a s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,16 @@ class TemplateError(Exception):
 
 @dataclass(frozen=True)
 class Template:
-    """One template to analyse. ``name`` is the stack name, or the file name outside an assembly."""
+    """One template to analyse. ``name`` is the stack name, or the file name outside an assembly.
+
+    ``construct_paths`` maps logical ids to CDK construct paths, from the cloud assembly's metadata,
+    for templates synthesized without ``aws:cdk:path`` resource metadata.
+    """
 
     name: str
     path: Path
     body: dict[str, Any]
+    construct_paths: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
@@ -68,7 +73,7 @@ def read_template(path: Path) -> dict[str, Any]:
 
 def load(paths: Iterable[str | Path]) -> list[Template]:
     """Read every template named by ``paths``: template files or cloud assembly directories."""
-    named: list[tuple[str, Path]] = []
+    named: list[tuple[str, Path, Mapping[str, str]]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir() and (path / "manifest.json").is_file():
@@ -77,30 +82,34 @@ def load(paths: Iterable[str | Path]) -> list[Template]:
             files = sorted(p for p in path.iterdir() if p.suffix in _TEMPLATE_SUFFIXES and p.name != "manifest.json")
             if not files:
                 raise TemplateError(f"{path} holds no manifest.json and no template files")
-            named.extend((str(p), p) for p in files)
+            named.extend((str(p), p, {}) for p in files)
         elif path.is_file():
-            named.append((str(path), path))
+            named.append((str(path), path, {}))
         else:
             raise TemplateError(f"{path} does not exist")
-    return load_named(named)
+    return _read_all(named)
 
 
 def load_named(named: Iterable[tuple[str, Path]]) -> list[Template]:
     """Read templates given as ``(stack name, path)`` pairs, with the nested-stack templates they use."""
+    return _read_all((name, path, {}) for name, path in named)
+
+
+def _read_all(named: Iterable[tuple[str, Path, Mapping[str, str]]]) -> list[Template]:
     templates: list[Template] = []
     seen: set[Path] = set()
-    for name, path in named:
+    for name, path, construct_paths in named:
         resolved = path.resolve()
         if resolved in seen:
             continue
         seen.add(resolved)
         body = read_template(path)
-        templates.append(Template(name, path, body))
+        templates.append(Template(name, path, body, construct_paths))
         templates.extend(_nested_stack_templates(name, path, body, seen))
     return templates
 
 
-def _assembly_templates(manifest_path: Path) -> Iterator[tuple[str, Path]]:
+def _assembly_templates(manifest_path: Path) -> Iterator[tuple[str, Path, Mapping[str, str]]]:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -110,9 +119,27 @@ def _assembly_templates(manifest_path: Path) -> Iterator[tuple[str, Path]]:
         properties = artifact.get("properties") or {}
         if artifact.get("type") == "aws:cloudformation:stack":
             name = artifact.get("displayName") or properties.get("stackName") or artifact_id
-            yield name, directory / properties["templateFile"]
+            yield name, directory / properties["templateFile"], _construct_paths(directory, artifact)
         elif artifact.get("type") == "cdk:cloud-assembly":
             yield from _assembly_templates(directory / properties["directoryName"] / "manifest.json")
+
+
+def _construct_paths(directory: Path, artifact: dict[str, Any]) -> dict[str, str]:
+    """Logical id to construct path, from a stack artifact's metadata (ids that occur twice are left out)."""
+    metadata = dict(artifact.get("metadata") or {})
+    extra = artifact.get("additionalMetadataFile")
+    if isinstance(extra, str):
+        try:
+            metadata.update(json.loads((directory / extra).read_text(encoding="utf-8")))
+        except (OSError, ValueError) as error:
+            raise TemplateError(f"cannot read cloud assembly metadata {directory / extra}: {error}") from None
+    paths: dict[str, str | None] = {}
+    for construct_path, entries in metadata.items():
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId" and isinstance(entry.get("data"), str):
+                logical_id, path = entry["data"], construct_path.lstrip("/")
+                paths[logical_id] = path if paths.get(logical_id, path) == path else None
+    return {logical_id: path for logical_id, path in paths.items() if path}
 
 
 def _nested_stack_templates(name: str, path: Path, body: dict[str, Any], seen: set[Path]) -> Iterator[Template]:

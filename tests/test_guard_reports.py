@@ -1,0 +1,114 @@
+"""Reports and acknowledgements: SARIF for code scanning, JSON, text, and acknowledged findings.
+
+GIVEN a real cloud assembly synthesized with the pack, where one finding is acknowledged
+WHEN  the CLI reads it
+THEN  the acknowledged finding stays visible with its reason, and only the others fail the run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+
+from constructs_lib import acknowledge_admin_port_finding, add_admin_port_guard
+from constructs_lib.guard.__main__ import main as guard_main
+from constructs_lib.policy import Rule
+
+REASON = "lab host for the scan demo; torn down nightly (ticket SEC-42)"
+
+
+def _open_group(stack: cdk.Stack, construct_id: str, *ports: int) -> ec2.CfnSecurityGroup:
+    rules = [ec2.CfnSecurityGroup.IngressProperty(ip_protocol="tcp", from_port=p, to_port=p, cidr_ip="0.0.0.0/0") for p in ports]
+    return ec2.CfnSecurityGroup(stack, construct_id, group_description="open", vpc_id="vpc-0123456789abcdef0", security_group_ingress=rules)
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory) -> Path:
+    outdir = tmp_path_factory.mktemp("acknowledged")
+    app = cdk.App(outdir=str(outdir), context={"@aws-cdk/core:failSynthOnValidationErrors": False})
+    stack = cdk.Stack(app, "Lab")
+    acknowledged = _open_group(stack, "Demo", 22, 3389)
+    acknowledge_admin_port_finding(acknowledged, Rule.WORLD_OPEN_ADMIN_PORT, REASON, port=22)
+    add_admin_port_guard(app)
+    app.synth()
+    return outdir
+
+
+def test_acknowledged_finding_is_reported_with_its_reason_and_the_other_port_still_fails(assembly, capsys):
+    report = json.loads((assembly / "validation-report.json").read_text())
+    guard = next(p for p in report["pluginReports"] if p["pluginName"] == "AdminPortGuard")
+    assert [v["ruleName"] for v in guard["violations"]] == ["AdminPortGuard-WorldOpenAdminPort[3389]"]
+    assert [(s["ruleName"], s["reason"]) for s in guard["suppressedViolations"]] == [
+        ("AdminPortGuard-WorldOpenAdminPort[22]", REASON)
+    ]
+    # The CLI agrees: RDP fails the run, SSH is listed as acknowledged with the reason
+    assert guard_main([str(assembly)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith(f"ACKNOWLEDGED ({REASON}) AdminPortGuard-WorldOpenAdminPort[22]") for line in lines)
+    assert any(line.startswith("ERROR AdminPortGuard-WorldOpenAdminPort[3389]") for line in lines)
+
+
+def test_sarif_has_what_github_code_scanning_needs(assembly, tmp_path):
+    output = tmp_path / "guard.sarif"
+    assert guard_main([str(assembly), "--format", "sarif", "--output", str(output)]) == 1
+    sarif = json.loads(output.read_text())
+    assert sarif["version"] == "2.1.0" and "sarif" in sarif["$schema"]
+    (run,) = sarif["runs"]
+    rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert set(rule_ids) == {rule.value for rule in Rule}
+    template_lines = (assembly / "Lab.template.json").read_text().splitlines()
+    for result in run["results"]:
+        assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] == "error" and result["message"]["text"]
+        (location,) = result["locations"]
+        line = location["physicalLocation"]["region"]["startLine"]
+        assert location["physicalLocation"]["artifactLocation"]["uri"].endswith("Lab.template.json")
+        assert '"Demo"' in template_lines[line - 1]  # points at the resource's declaration
+        assert location["logicalLocations"][0]["fullyQualifiedName"] == "Lab/Demo"
+    suppressed = [r for r in run["results"] if "suppressions" in r]
+    assert [s["justification"] for r in suppressed for s in r["suppressions"]] == [REASON]
+
+
+def test_json_report_lists_every_finding_with_its_fields(assembly, tmp_path):
+    output = tmp_path / "guard.json"
+    guard_main([str(assembly), "--format", "json", "--output", str(output)])
+    document = json.loads(output.read_text())
+    assert document["summary"] == {"findings": 1, "acknowledged": 1, "passed": False}
+    by_port = {record["port"]: record for record in document["findings"]}
+    assert by_port[22]["acknowledged"] and by_port[22]["acknowledgementReason"] == REASON
+    assert by_port[3389]["constructPath"] == "Lab/Demo" and by_port[3389]["sources"] == ["0.0.0.0/0"]
+    assert by_port[3389]["fix"] == Rule.WORLD_OPEN_ADMIN_PORT.fix
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason", "port", "message"),
+    [
+        (Rule.WORLD_OPEN_ADMIN_PORT, "", 22, "specific reason"),
+        (Rule.WORLD_OPEN_ADMIN_PORT, "   ok   ", 22, "specific reason"),
+        (Rule.WORLD_OPEN_ADMIN_PORT, REASON, None, "needs the port"),
+        (Rule.UNVERIFIABLE_INGRESS, REASON, 22, "without a port"),
+        (Rule.VALIDATION_FAILED, REASON, None, "cannot be acknowledged"),
+    ],
+)
+def test_acknowledgement_helper_refuses_vague_or_wrong_acknowledgements(rule, reason, port, message):
+    stack = cdk.Stack(cdk.App(), "Refused")
+    with pytest.raises(ValueError, match=message):
+        acknowledge_admin_port_finding(stack, rule, reason, port=port)
+
+
+def test_admin_ports_option_replaces_the_set(tmp_path, capsys):
+    template = tmp_path / "t.json"
+    rules = [{"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "CidrIp": "0.0.0.0/0"} for p in (22, 8443)]
+    template.write_text(json.dumps({"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": rules}}}}))
+    assert guard_main([str(template), "--admin-ports", "8443"]) == 1
+    out = capsys.readouterr().out
+    assert "WorldOpenAdminPort[8443]" in out and "WorldOpenAdminPort[22]" not in out
+    with pytest.raises(SystemExit) as usage:
+        guard_main([str(template), "--admin-ports", "22,ssh"])
+    assert usage.value.code == 2
+    with pytest.raises(ValueError, match="not a TCP port"):
+        add_admin_port_guard(cdk.App(), admin_ports=[22, 70000])
