@@ -12,7 +12,7 @@ NODE_STAMP := node_modules/.installed
 SYSTEM_PATH := $(PATH)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: synth test install
+.PHONY: synth test install system-packages
 
 synth: install
 	npx cdk synth --quiet $(if $(ADMIN_CIDR),-c 'admin_cidr=$(ADMIN_CIDR)')
@@ -26,8 +26,20 @@ synth: install
 	@$(VENV)/bin/python -c 'import json; r = json.load(open("cdk.out/validation-report.json")); [print("  " + p["pluginName"] + ": " + p["conclusion"]) for p in r["pluginReports"]]'
 	@$(if $(ADMIN_CIDR),,echo "No ADMIN_CIDR given: the bastion accepts no SSH (Session Manager only). Try: make synth ADMIN_CIDR=203.0.113.10/32")
 
-test: install
+test: install system-packages
 	$(VENV)/bin/python -m pytest
+
+# The packet-filter scan tests need nmap, nftables and iproute2: installed with apt when running as root.
+system-packages:
+	@missing=""; for tool in nmap nft ip; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "apt-get install nmap nftables iproute2   # missing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nmap nftables iproute2; \
+	  else \
+	    echo "warning: missing$$missing: the scan tests need root and 'apt-get install nmap nftables iproute2'"; \
+	  fi; \
+	fi
 
 # Internal: everything both targets need.
 install: $(PY_STAMP) $(NODE_STAMP)
