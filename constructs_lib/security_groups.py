@@ -239,13 +239,55 @@ class _OwnRulesCheck:
         return problems
 
 
+def _description_problems(description: object) -> list[str]:
+    if not isinstance(description, str) or not description.strip():
+        return [f"description {description!r} must be a non-empty string"]
+    return []
+
+
 # --------------------------------------------------------------------------------------------------
 # Constructs
 # --------------------------------------------------------------------------------------------------
 
 
 @jsii.implements(ec2.IConnectable)
-class BastionSecurityGroup(Construct):
+class _CheckedSecurityGroup(Construct):
+    """One ``ec2.SecurityGroup`` whose own rules the policy core checks at synth (see ``_OwnRulesCheck``)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        description: str,
+        security_group_name: str | None,
+        allow_all_outbound: bool,
+        ssh_from_groups_only: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description=description,
+            security_group_name=security_group_name,
+            allow_all_outbound=allow_all_outbound,
+        )
+        self.node.add_validation(_OwnRulesCheck(self.security_group, ssh_from_groups_only=ssh_from_groups_only))
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """The group's connections: use ``connections.allow_to(target, port, why)`` to grant egress."""
+        return self.security_group.connections
+
+    @property
+    def security_group_id(self) -> str:
+        return self.security_group.security_group_id
+
+
+@jsii.implements(ec2.IConnectable)
+class BastionSecurityGroup(_CheckedSecurityGroup):
     """Security group for a bastion host: SSH (tcp/22) in only from explicitly named admin sources.
 
     :param vpc: the VPC of the security group.
@@ -272,30 +314,18 @@ class BastionSecurityGroup(Construct):
         allow_all_outbound: bool = False,
     ) -> None:
         problems, resolved = _admin_source_problems(admin_sources)
-        if not isinstance(description, str) or not description.strip():
-            problems.append(f"description {description!r} must be a non-empty string")
-        _raise_if(problems, f"BastionSecurityGroup {construct_id!r}")
-        super().__init__(scope, construct_id)
-        self._networks: list[IPNetwork] = []
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
+        _raise_if(problems + _description_problems(description), f"BastionSecurityGroup {construct_id!r}")
+        super().__init__(
+            scope,
+            construct_id,
             vpc=vpc,
             description=description,
             security_group_name=security_group_name,
             allow_all_outbound=allow_all_outbound,
+            ssh_from_groups_only=False,
         )
-        self.node.add_validation(_OwnRulesCheck(self.security_group, ssh_from_groups_only=False))
+        self._networks: list[IPNetwork] = []
         self._add(resolved, "SSH from admin source")
-
-    @property
-    def connections(self) -> ec2.Connections:
-        """The group's connections: use ``connections.allow_to(target, port, why)`` to grant egress."""
-        return self.security_group.connections
-
-    @property
-    def security_group_id(self) -> str:
-        return self.security_group.security_group_id
 
     def allow_ssh_from(self, source: AdminSource, description: str = "SSH from admin source") -> None:
         """Allow SSH from one more admin source, with the same checks as ``admin_sources``.
@@ -334,7 +364,7 @@ def _security_group_source(source: object) -> Any:
 
 
 @jsii.implements(ec2.IConnectable)
-class WebServerSecurityGroup(Construct):
+class WebServerSecurityGroup(_CheckedSecurityGroup):
     """Security group for web servers: HTTP/HTTPS from web clients, SSH only from security groups.
 
     :param vpc: the VPC of the security group.
@@ -366,34 +396,23 @@ class WebServerSecurityGroup(Construct):
         allow_all_outbound: bool = False,
     ) -> None:
         problems, peers, ports = _web_problems(web_sources, web_ports)
-        if not isinstance(description, str) or not description.strip():
-            problems.append(f"description {description!r} must be a non-empty string")
-        _raise_if(problems, f"WebServerSecurityGroup {construct_id!r}")
+        _raise_if(problems + _description_problems(description), f"WebServerSecurityGroup {construct_id!r}")
         if bastion is not None:
             _security_group_source(bastion)
-        super().__init__(scope, construct_id)
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
+        super().__init__(
+            scope,
+            construct_id,
             vpc=vpc,
             description=description,
             security_group_name=security_group_name,
             allow_all_outbound=allow_all_outbound,
+            ssh_from_groups_only=True,
         )
-        self.node.add_validation(_OwnRulesCheck(self.security_group, ssh_from_groups_only=True))
         for peer in peers:
             for port in ports:
                 self.security_group.add_ingress_rule(peer, ec2.Port.tcp(port), f"Web traffic on tcp/{port}")
         if bastion is not None:
             self.allow_ssh_from(bastion)
-
-    @property
-    def connections(self) -> ec2.Connections:
-        return self.security_group.connections
-
-    @property
-    def security_group_id(self) -> str:
-        return self.security_group.security_group_id
 
     def allow_ssh_from(
         self,
