@@ -111,3 +111,19 @@ def test_world_ssh_split_across_stacks_stages_and_nested_stacks(tmp_path: Path) 
     assert cli.returncode == 1
     records = json.loads(cli.stdout)["findings"]
     assert {(r["ruleName"], r["constructPath"]) for r in records} == found
+
+
+def test_policy_core_and_its_front_ends_import_neither_aws_cdk_nor_jsii() -> None:
+    code = (
+        "import sys, json, pathlib, tempfile\n"
+        "from constructs_lib.policy import check_paths\n"
+        "from constructs_lib import exposure\n"
+        "from constructs_lib.guard import __main__\n"
+        "path = pathlib.Path(tempfile.mkdtemp()) / 't.json'\n"
+        "path.write_text(json.dumps({'Resources': {'Sg': {'Type': 'AWS::EC2::SecurityGroup', 'Properties': {}}}}))\n"
+        "check_paths([path]); exposure.analyse_paths([path])\n"
+        "loaded = sorted({name.split('.')[0] for name in sys.modules} & {'aws_cdk', 'jsii', 'constructs', 'cdk_nag'})\n"
+        "sys.exit(f'loaded: {loaded}' if loaded else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
