@@ -110,6 +110,7 @@ class _TemplateReader:
         self.contexts = contexts
         self.inventory = inventory
         self.group_names: dict[str, str] = {}
+        self.group_locations: dict[str, Location] = {}
 
     def read(self) -> None:
         resources = self.template.body["Resources"]
@@ -117,7 +118,7 @@ class _TemplateReader:
             if isinstance(resource, dict) and resource.get("Type") == "AWS::EC2::SecurityGroup":
                 self._define_group(logical_id, resource)
         for logical_id, resource in resources.items():
-            location = _location(self.template, logical_id, resource)
+            location = self.group_locations.get(logical_id) or _location(self.template, logical_id, resource)
             if logical_id.startswith("Fn::ForEach::"):
                 self._unverifiable(location, "Fn::ForEach resources are expanded only at deploy time")
                 continue
@@ -140,6 +141,7 @@ class _TemplateReader:
     def _define_group(self, logical_id: str, resource: dict[str, Any]) -> None:
         key = f"{self.template.name}:{logical_id}"
         location = _location(self.template, logical_id, resource)
+        self.group_locations[logical_id] = location
         self.inventory.groups[key] = SecurityGroup(key, location, defined=True)
         properties = resource.get("Properties")
         name = properties.get("GroupName") if isinstance(properties, dict) else None
@@ -320,7 +322,9 @@ def _port_range(protocol: str | Unknown, from_value: Any, to_value: Any) -> tupl
     for name, value in (("FromPort", from_value), ("ToPort", to_value)):
         if isinstance(value, Unknown):
             return value
-        if value is None or value is NO_VALUE:
+        if type(value) is int:  # the common case, as CDK emits it; bool is excluded (not exactly int)
+            ports.append(value)
+        elif value is None or value is NO_VALUE:
             ports.append(-1)  # EC2 rejects this; count it as every port rather than none
         elif isinstance(value, bool) or not _INTEGER.match(str(value)) or isinstance(value, float):
             return _Problem(f"{name} {json.dumps(value, default=str)} is not a whole number")
