@@ -18,7 +18,7 @@ $(BENCH_STAMP): requirements-bench.txt
 
 bench-env: $(BENCH_STAMP)
 
-## Full benchmark: N = 100, 500, 2000, 5 runs each; rewrites docs/benchmarks.md (~12 min on 2 cores).
+## Full benchmark: N = 100, 500, 2000, 5 runs each; rewrites docs/benchmarks.md (~9 min on 2 cores).
 bench: $(BENCH_STAMP)
 	$(BENCH_RUN) --sizes 100,500,2000 --runs 5 --write-doc docs/benchmarks.md
 
