@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .cidr import IPNetwork, parse_cidr
 from .findings import Finding, Location, Rule
@@ -21,11 +21,13 @@ from .intrinsics import MAX_CANDIDATES, NO_VALUE, ResourceRef, Resolver, Unknown
 from .templates import Template
 
 ALL_PORTS = (0, 65535)
+_TCP_CAPABLE = frozenset({"tcp", "all", "unknown"})
 
 _PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 _NAMED_PROTOCOLS = {"tcp", "udp", "icmp", "icmpv6"}
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _CIDR_FIELDS = {"CidrIp": 4, "CidrIpv6": 6}
+_READ_TYPES = frozenset({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::CloudFormation::Stack"})
 _SOURCE_FIELDS = ("CidrIp", "CidrIpv6", "SourcePrefixListId", "SourceSecurityGroupId", "SourceSecurityGroupName")
 
 
@@ -45,13 +47,13 @@ class Source:
     network: IPNetwork | None = None
 
 
-@dataclass(frozen=True)
-class Permission:
+class Permission(NamedTuple):
     """One normalized ingress permission of one security group.
 
     ``ports`` is the inclusive TCP/UDP port range (all ports for protocol ``all``), or ``None`` where
     ports do not apply (ICMP, other protocols). ``certain`` is False when the protocol or ports were
-    unknown at synth time and were widened to "anything".
+    unknown at synth time and were widened to "anything". (A named tuple: there is one per rule and
+    source, and it is cheap to build.)
     """
 
     group: str
@@ -63,9 +65,13 @@ class Permission:
     certain: bool = True
 
     def reaches_tcp_port(self, port: int) -> bool:
-        if self.protocol not in ("tcp", "all", "unknown") or self.ports is None:
+        return self.reaches_tcp_port_range(port, port)
+
+    def reaches_tcp_port_range(self, low: int, high: int) -> bool:
+        """Whether TCP traffic to some port in ``low``-``high`` is allowed."""
+        if self.protocol not in _TCP_CAPABLE or self.ports is None:
             return False
-        return self.ports[0] <= port <= self.ports[1]
+        return self.ports[0] <= high and low <= self.ports[1]
 
 
 @dataclass(frozen=True)
@@ -118,13 +124,13 @@ class _TemplateReader:
             if isinstance(resource, dict) and resource.get("Type") == "AWS::EC2::SecurityGroup":
                 self._define_group(logical_id, resource)
         for logical_id, resource in resources.items():
+            kind = resource.get("Type") if isinstance(resource, dict) else None
+            if kind not in _READ_TYPES and not logical_id.startswith("Fn::ForEach::"):
+                continue
             location = self.group_locations.get(logical_id) or _location(self.template, logical_id, resource)
-            if logical_id.startswith("Fn::ForEach::"):
+            if kind is None:
                 self._unverifiable(location, "Fn::ForEach resources are expanded only at deploy time")
                 continue
-            if not isinstance(resource, dict):
-                continue
-            kind = resource.get("Type")
             properties = resource.get("Properties")
             properties = properties if isinstance(properties, dict) else {}
             if kind == "AWS::EC2::SecurityGroup":

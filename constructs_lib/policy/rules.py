@@ -53,15 +53,20 @@ def normalize_admin_ports(ports: Iterable[int] | Mapping[int, str] | None) -> di
 def evaluate(inventory: Inventory, admin_ports: Mapping[int, str]) -> list[Finding]:
     """All findings: those found while reading the rules, plus world-open and unverifiable admin ports."""
     findings = list(inventory.findings)
-    by_group: dict[str, list[Permission]] = defaultdict(list)
+    lowest, highest = min(admin_ports), max(admin_ports)
+    by_group: dict[str, list[Permission]] = defaultdict(list)  # rules that may reach some admin port
     for permission in inventory.permissions:
-        if permission.source.kind != "security-group":
+        if (
+            permission.source.kind != "security-group"
+            and permission.reaches_tcp_port_range(lowest, highest)
+        ):
             by_group[permission.group].append(permission)
     doubtful: dict[tuple[Location, str, str], list[int]] = defaultdict(list)
+    ports_in_order = sorted(admin_ports.items())
     for group, permissions in by_group.items():
         anchor = inventory.groups[group].location
-        for port, name in sorted(admin_ports.items()):
-            reaching = [p for p in permissions if p.reaches_tcp_port(port)]
+        for port, name in ports_in_order:
+            reaching = [p for p in permissions if p.ports[0] <= port <= p.ports[1]]
             if not reaching:
                 continue
             definite = [p for p in reaching if p.certain and p.source.network is not None]
