@@ -277,6 +277,16 @@ CASES = [
         {"Fn::ForEach::Groups": ["Name", ["A", "B"], {"Sg${Name}": group(rule(CidrIp="0.0.0.0/0"))}]},
         one(UNVERIFIABLE),
     ),
+    Case(
+        "properties-from-an-intrinsic",
+        {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"Fn::If": ["Flag", {}, {}]}}},
+        one(UNVERIFIABLE),
+    ),
+    Case(
+        "properties-with-an-include-transform",
+        {"Sg": group(**{"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://bucket/rules.yaml"}}})},
+        one(UNVERIFIABLE),
+    ),
     # --- malformed -------------------------------------------------------------------------------
     Case("cidr-leading-space", {"Sg": group(rule(CidrIp=" 0.0.0.0/0"))}, one(MALFORMED)),
     Case("cidr-double-zero-prefix", {"Sg": group(rule(CidrIp="0.0.0.0/00"))}, one(MALFORMED)),

@@ -27,6 +27,8 @@ _PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icm
 _NAMED_PROTOCOLS = {"tcp", "udp", "icmp", "icmpv6"}
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _CIDR_FIELDS = {"CidrIp": 4, "CidrIpv6": 6}
+#: Transforms that do not add or change security groups or their rules.
+_KNOWN_TRANSFORMS = frozenset({"AWS::Serverless-2016-10-31", "AWS::LanguageExtensions", "AWS::SecretsManager-2020-07-23"})
 _READ_TYPES = frozenset({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::CloudFormation::Stack"})
 _SOURCE_FIELDS = ("CidrIp", "CidrIpv6", "SourcePrefixListId", "SourceSecurityGroupId", "SourceSecurityGroupName")
 
@@ -120,6 +122,7 @@ class _TemplateReader:
 
     def read(self) -> None:
         resources = self.template.body["Resources"]
+        self._check_transforms()
         for logical_id, resource in resources.items():
             if isinstance(resource, dict) and resource.get("Type") == "AWS::EC2::SecurityGroup":
                 self._define_group(logical_id, resource)
@@ -131,8 +134,10 @@ class _TemplateReader:
             if kind is None:
                 self._unverifiable(location, "Fn::ForEach resources are expanded only at deploy time")
                 continue
-            properties = resource.get("Properties")
-            properties = properties if isinstance(properties, dict) else {}
+            properties = resource.get("Properties", {})
+            if not isinstance(properties, dict) or any(str(key).startswith("Fn::") for key in properties):
+                self._unverifiable(location, "its Properties are produced at deploy time (an intrinsic or a transform)")
+                continue
             if kind == "AWS::EC2::SecurityGroup":
                 group = f"{self.template.name}:{logical_id}"
                 for label, entry in self._entries(logical_id, properties.get("SecurityGroupIngress"), location):
@@ -143,6 +148,14 @@ class _TemplateReader:
                     self._read_entry(groups, properties, location, logical_id)
             elif kind == "AWS::CloudFormation::Stack" and f"{self.template.name}/{logical_id}" not in self.contexts:
                 self._unverifiable(location, "its nested stack template is not part of the input")
+
+    def _check_transforms(self) -> None:
+        """Macros other than AWS's own transforms may rewrite any resource before it deploys."""
+        names = self.template.body.get("Transform", [])
+        for name in names if isinstance(names, list) else [names]:
+            if name not in _KNOWN_TRANSFORMS:
+                location = Location(self.template.name, "Transform", None, str(self.template.path))
+                self._unverifiable(location, f"the template transform {name!r} may rewrite its resources at deploy time")
 
     def _define_group(self, logical_id: str, resource: dict[str, Any]) -> None:
         key = f"{self.template.name}:{logical_id}"

@@ -1,0 +1,105 @@
+"""Reading templates: YAML short forms, several templates analysed together, transforms, bad input.
+
+GIVEN template files as users write them (not synthesized by CDK)
+WHEN  the policy core reads them
+THEN  the findings are the same as for the equivalent JSON, and across files they add up.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from constructs_lib.policy import TemplateError, check_paths
+
+YAML_TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Office: {Type: String, Default: 203.0.113.0/24}
+  Bits: {Type: Number, Default: 0}
+Conditions:
+  Prod: !Equals [!Ref "AWS::AccountId", "123456789012"]
+Resources:
+  Web:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: web
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0}
+        - IpProtocol: tcp
+          FromPort: 22
+          ToPort: 22
+          CidrIp: !Sub "0.0.0.0/${Bits}"
+  Rdp:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties:
+      GroupId: !GetAtt Web.GroupId
+      IpProtocol: tcp
+      FromPort: 3389
+      ToPort: 3389
+      CidrIpv6: !If [Prod, "::/0", "2001:db8::/32"]
+  Office:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties:
+      GroupId: !Ref Web
+      IpProtocol: tcp
+      FromPort: 22
+      ToPort: 22
+      CidrIp: !Ref Office
+"""
+
+
+def _findings(paths) -> set:
+    return {(f.rule_id, f.location.logical_id, f.port) for f in check_paths(paths)}
+
+
+def test_yaml_short_forms_are_evaluated(tmp_path: Path) -> None:
+    path = tmp_path / "web.yaml"
+    path.write_text(YAML_TEMPLATE)
+    assert _findings([path]) == {("WorldOpenAdminPort", "Web", 22), ("WorldOpenAdminPort", "Web", 3389)}
+
+
+def test_cross_stack_import_of_the_group_unites_the_rules_of_both_files(tmp_path: Path) -> None:
+    owner = {
+        "Resources": {"Shared": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x",
+                     "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv6": "2000::/4"}]}}},
+        "Outputs": {"Id": {"Value": {"Fn::GetAtt": ["Shared", "GroupId"]}, "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-x"}}}},
+    }
+    owner["Outputs"]["Id"]["Export"]["Name"] = "net-shared-sg"
+    adder = {"Resources": {"Half": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+        "GroupId": {"Fn::ImportValue": "net-shared-sg"}, "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv6": "3000::/4"}}}}
+    (tmp_path / "owner.json").write_text(json.dumps(owner))
+    (tmp_path / "adder.json").write_text(json.dumps(adder))
+    # Each file alone is compliant; together (a directory of templates) the group is open to IPv6.
+    assert _findings([tmp_path / "owner.json"]) == set()
+    assert _findings([tmp_path]) == {("WorldOpenAdminPort", "Shared", 22)}
+
+
+@pytest.mark.parametrize("transform", ["MyCompany::Macro", ["AWS::Serverless-2016-10-31", "MyCompany::Macro"]])
+def test_unknown_macros_make_the_template_unverifiable(tmp_path: Path, transform) -> None:
+    body = {"Transform": transform, "Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x"}}}}
+    (tmp_path / "t.json").write_text(json.dumps(body))
+    assert _findings([tmp_path / "t.json"]) == {("UnverifiableIngress", "Transform", None)}
+
+
+def test_aws_transforms_alone_are_not_findings(tmp_path: Path) -> None:
+    body = {"Transform": "AWS::Serverless-2016-10-31", "Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}}}}
+    (tmp_path / "t.json").write_text(json.dumps(body))
+    assert _findings([tmp_path / "t.json"]) == set()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "neither valid JSON nor valid YAML"),
+        ("Description: no resources\n", "no Resources section"),
+        ("- a list\n", "no Resources section"),
+    ],
+)
+def test_unreadable_templates_raise_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    with pytest.raises(TemplateError, match=message):
+        check_paths([path])
