@@ -345,7 +345,7 @@ def _port_range(protocol: str | Unknown, from_value: Any, to_value: Any) -> tupl
             ports.append(value)
         elif value is None or value is NO_VALUE:
             ports.append(-1)  # EC2 rejects this; count it as every port rather than none
-        elif isinstance(value, bool) or not _INTEGER.match(str(value)) or isinstance(value, float):
+        elif not _INTEGER.match(str(value)):  # also refuses True (str "True") and 22.0
             return _Problem(f"{name} {json.dumps(value, default=str)} is not a whole number")
         else:
             ports.append(int(value))
@@ -357,11 +357,6 @@ def _port_range(protocol: str | Unknown, from_value: Any, to_value: Any) -> tupl
     if low > high:
         return _Problem(f"FromPort {low} is greater than ToPort {high}")
     return (low, high)
-
-
-@lru_cache(maxsize=65536)
-def _parse_cached(text: str, family: int | None) -> IPNetwork:
-    return parse_cidr(text, family=family)
 
 
 def _cidr_source(field_name: str, value: Any, family: int | None) -> Source | _Problem:
@@ -380,7 +375,7 @@ def _cidr_text_source(field_name: str, value: str, family: int | None) -> Source
     """``_cidr_source`` for a literal string: pure, and both results are immutable, so it is cached
     (formatting an ``ipaddress`` network back to text dominated the cost of a CIDR rule)."""
     try:
-        network = _parse_cached(value, family)
+        network = parse_cidr(value, family=family)
     except ValueError as error:
         return _Problem(f"{field_name} {error}")
     return Source("cidr", str(network), network)
