@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     app = cdk.App(outdir=arguments.outdir, context={"@aws-cdk/core:validationReportJson": True})
     if arguments.pack == "guard":
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from constructs_lib.nag import AdminPortGuard
+        from constructs_lib.plugin import AdminPortGuard
 
         class TimedGuard(AdminPortGuard):
             def validate(self, context):  # noqa: ANN001, ANN202

@@ -10,9 +10,9 @@ _EXPORTS = {
     "BastionSecurityGroup": "constructs_lib.security_groups",
     "WebServerSecurityGroup": "constructs_lib.security_groups",
     "BastionWebTier": "constructs_lib.security_groups",
-    "AdminPortGuard": "constructs_lib.nag",
-    "add_admin_port_guard": "constructs_lib.nag",
-    "acknowledge_admin_port_finding": "constructs_lib.nag",
+    "AdminPortGuard": "constructs_lib.plugin",
+    "add_admin_port_guard": "constructs_lib.plugin",
+    "acknowledge_admin_port_finding": "constructs_lib.plugin",
 }
 
 __all__ = sorted(_EXPORTS)

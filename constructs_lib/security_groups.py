@@ -1,32 +1,33 @@
 """Security groups that keep SSH off the internet: a bastion and a web tier behind it.
 
 * :class:`BastionSecurityGroup` accepts SSH (tcp/22) only from admin sources that are named
-  explicitly: CIDR blocks, managed prefix lists or peers. Whole-internet sources are refused.
+  explicitly: CIDR blocks, trusted managed prefix lists or peers. Whole-internet and too-broad
+  sources are refused.
 * :class:`WebServerSecurityGroup` serves HTTP/HTTPS to the world and accepts SSH only from security
   groups (the bastion), by reference. It has no API that opens SSH to a CIDR.
 * :class:`BastionWebTier` wires the two together.
 
 All props are checked before anything is created; every problem is listed in one ``ValueError`` that
-names the offending value and says what to do instead. CIDRs are parsed and judged by
-:mod:`constructs_lib.policy.cidr`, the same code the synth-time guard uses.
+names the offending value and says what to do instead. Sources are judged by the policy core
+(:mod:`constructs_lib.policy`) under the policy the app declares (``admin-port-guard`` in ``cdk.json``),
+the same code and the same declarations the synth-time guard uses, so the two always agree.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Union
-
-from pathlib import Path
 
 import jsii
 from aws_cdk import Stack, Token
 from aws_cdk import aws_ec2 as ec2
-from constructs import Construct, IValidation
+from constructs import Construct, IConstruct, IValidation
 
-from constructs_lib.policy import Rule, Template, evaluate, read_inventory
-from constructs_lib.policy.cidr import IPNetwork, parse_cidr, world_families
-from constructs_lib.policy.rules import DEFAULT_ADMIN_PORTS
+from constructs_lib.plugin import acknowledge_admin_port_finding, guard_policy
+from constructs_lib.policy import CONTEXT_KEY, GuardPolicy, Rule, Template, evaluate, read_inventory
+from constructs_lib.policy.cidr import Network, parse_cidr
+from constructs_lib.policy.config import check_reason, is_prefix_list_id
+from constructs_lib.policy.reach import verdict
 
 __all__ = [
     "AdminSource",
@@ -42,12 +43,9 @@ WebSource = Union[str, ec2.IPeer]
 
 SSH_PORT = 22
 
-
-_PREFIX_LIST_ID = re.compile(r"^pl-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
-
 _ADMIN_ADVICE = (
     "allow SSH only from your admin workstation's or VPN's public address (for example 203.0.113.10/32) "
-    "or a managed prefix list (pl-...); or give no admin_sources and use Session Manager"
+    "or a trusted managed prefix list (pl-...); or give no admin_sources and use Session Manager"
 )
 _FAMILY_NAME = {4: "IPv4", 6: "IPv6"}
 
@@ -76,37 +74,54 @@ def _is_peer(value: object) -> bool:
     return hasattr(value, "to_ingress_rule_config") and hasattr(value, "unique_id")
 
 
-def _resolve_source(value: object, what: str, problems: list[str]) -> tuple[ec2.IPeer | None, IPNetwork | None]:
-    """Turn one source into a peer (and its network, when it is a CIDR); record problems instead of raising."""
+def _untrusted_prefix_list(prefix_list_id: str, what: str) -> str:
+    return (
+        f"{what} {prefix_list_id!r} is a prefix list managed outside this app, so its entries cannot be checked at "
+        f"synth; if it holds only your admin networks, declare it trusted once for the whole app, in cdk.json: "
+        f'"context": {{"{CONTEXT_KEY}": {{"trustedPrefixLists": {{"{prefix_list_id}": "<who manages it, and why it is safe>"}}}}}}'
+    )
+
+
+def _resolve_source(
+    value: object, what: str, problems: list[str], policy: GuardPolicy, *, admin: bool = True
+) -> tuple[ec2.IPeer | None, Network | None]:
+    """Turn one source into a peer (and its network, when it is a CIDR); record problems instead of raising.
+
+    An admin source that is a prefix list managed outside the app must be declared trusted.
+    """
     if isinstance(value, str):
         if _is_token(value):
             problems.append(
                 f"{what} {value!r} is an unresolved token (a parameter, import or reference): "
                 "its address range cannot be checked at synth time; pass a literal CIDR or a prefix-list id, "
-                "or wrap a prefix-list token in ec2.Peer.prefix_list(...)"
+                "or wrap a prefix list of this app in ec2.Peer.prefix_list(prefix_list.prefix_list_id)"
             )
             return None, None
         if value.startswith("pl-"):
-            if not _PREFIX_LIST_ID.match(value):
-                problems.append(
-                    f"{what} {value!r} is not a prefix-list id (pl- followed by 8 or 17 lowercase hex digits)"
-                )
+            if not is_prefix_list_id(value):
+                problems.append(f"{what} {value!r} is not a prefix-list id (pl- followed by 8 or 17 lowercase hex digits)")
+                return None, None
+            if admin and value not in policy.trusted_prefix_lists:
+                problems.append(_untrusted_prefix_list(value, what))
                 return None, None
             return ec2.Peer.prefix_list(value), None
         try:
             network = parse_cidr(value)
         except ValueError as error:
-            problems.append(f"{what} {error}; write it as address/length, for example 203.0.113.10/32")
+            problems.append(f"{what} {error}")
             return None, None
-        text = network.with_prefixlen
-        return (ec2.Peer.ipv4(text) if network.version == 4 else ec2.Peer.ipv6(text)), network
+        return (ec2.Peer.ipv4(str(network)) if network.version == 4 else ec2.Peer.ipv6(str(network))), network
     if _is_peer(value):
         cidr, family, reference = _peer_cidr(value)
         if cidr is None:
             if reference is None:
                 problems.append(f"{what} peer {value.unique_id!r} names neither a CIDR, a prefix list nor a group")
                 return None, None
-            return value, None  # a security group or prefix list, by reference
+            if admin and isinstance(reference, str) and not _is_token(reference) and reference.startswith("pl-"):
+                if reference not in policy.trusted_prefix_lists:
+                    problems.append(_untrusted_prefix_list(reference, what))
+                    return None, None
+            return value, None  # a security group, a trusted prefix list, or a prefix list of this app
         if _is_token(cidr):
             problems.append(
                 f"{what} peer with CIDR {cidr!r} is an unresolved token: its address range cannot be checked "
@@ -116,7 +131,7 @@ def _resolve_source(value: object, what: str, problems: list[str]) -> tuple[ec2.
         try:
             network = parse_cidr(cidr, family=family)
         except ValueError as error:
-            problems.append(f"{what} peer {error}; write it as address/length, for example 203.0.113.10/32")
+            problems.append(f"{what} peer {error}")
             return None, None
         return value, network
     problems.append(
@@ -127,50 +142,72 @@ def _resolve_source(value: object, what: str, problems: list[str]) -> tuple[ec2.
 
 
 def _describe(value: object) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if _is_peer(value):
+    if _is_peer(value) and not isinstance(value, str):
         return f"peer {value.unique_id!r}"
     return repr(value)
 
 
 def _admin_source_problems(
-    sources: Iterable[object], accepted: Sequence[IPNetwork] = ()
-) -> tuple[list[str], list[tuple[ec2.IPeer, IPNetwork | None, object]]]:
-    """Check SSH sources, together with networks already accepted. Returns (problems, resolved sources)."""
+    sources: Iterable[object], policy: GuardPolicy, accepted: Sequence[Network] = (), *, broad_accepted: bool = False
+) -> tuple[list[str], list[tuple[ec2.IPeer, Network | None, object]]]:
+    """Check SSH sources, together with networks already accepted. Returns (problems, resolved sources).
+
+    Alone and together, the sources must neither cover the whole public internet nor (unless
+    ``broad_accepted``) hold more public addresses than the policy's broad-source limit.
+    """
     problems: list[str] = []
-    resolved: list[tuple[ec2.IPeer, IPNetwork | None, object]] = []
+    resolved: list[tuple[ec2.IPeer, Network | None, object]] = []
     if isinstance(sources, (str, bytes)) or not isinstance(sources, Iterable):
         problems.append(f"admin_sources must be a list of sources, not {sources!r}; for example ['203.0.113.10/32']")
         return problems, resolved
+    thresholds = None if broad_accepted else policy.thresholds
+    networks: list[tuple[Network, str]] = [(network, f"{str(network)!r} (already allowed)") for network in accepted]
+    refused: set[tuple[str, int]] = set()  # ("world" | "broad", family) already refused for a single source
     for value in sources:
-        peer, network = _resolve_source(value, "admin source", problems)
+        peer, network = _resolve_source(value, "admin source", problems, policy)
         if peer is None:
             continue
         if network is not None:
-            covered = world_families([network])
-            if covered:
-                family = _FAMILY_NAME[covered[0]]
-                spelled = "" if network.prefixlen else " (a /0 block, however spelled, is every address)"
-                problems.append(
-                    f"admin source {_describe(value)} is the whole public {family} internet{spelled}: {_ADMIN_ADVICE}"
-                )
+            networks.append((network, _describe(value)))
+            refusal = _breadth_problem([network], [_describe(value)], thresholds)
+            if refusal:
+                problems.append(refusal[1])
+                refused.update(refusal[0])
                 continue
         resolved.append((peer, network, value))
-    networks = list(accepted) + [network for _, network, _ in resolved if network is not None]
-    for family in world_families(networks):
-        named = [
-            _describe(value) for _, network, value in resolved if network is not None and network.version == family
-        ]
-        earlier = [n.with_prefixlen for n in accepted if n.version == family]
-        together = ", ".join(named + [f"{cidr!r} (already allowed)" for cidr in earlier])
-        problems.append(
-            f"admin sources {together} together cover the whole public {_FAMILY_NAME[family]} internet: {_ADMIN_ADVICE}"
-        )
+    if len(networks) > 1:  # several sources may cover together what none covers alone
+        refusal = _breadth_problem([network for network, _ in networks], [name for _, name in networks], thresholds, together=True)
+        if refusal and not refusal[0] <= refused and not (refusal[0] and all(kind == "broad" for kind, _ in refusal[0]) and refused):
+            problems.append(refusal[1])
     return problems, resolved
 
 
-def _web_problems(web_sources: object, web_ports: object) -> tuple[list[str], list[ec2.IPeer], list[int]]:
+def _breadth_problem(
+    networks: Sequence[Network], named: Sequence[str], thresholds: Any, *, together: bool = False
+) -> tuple[set[tuple[str, int]], str] | None:
+    """Why ``networks`` are refused as SSH sources, with what they are (``{("world" | "broad", family)}``), or ``None``."""
+    found = verdict(networks, thresholds)
+    subject = f"admin sources {', '.join(named)} together" if together else f"admin source {named[0]}"
+    if found.world:
+        family = _FAMILY_NAME[found.world[0]]
+        spelled = "" if together or networks[0].prefixlen else " (a /0 block, however spelled, is every address)"
+        verb = "cover" if together else "is"
+        return {("world", f) for f in found.world}, f"{subject} {verb} the whole public {family} internet{spelled}: {_ADMIN_ADVICE}"
+    if found.broad:
+        family = found.broad[0]
+        count = found.public[family == 6]
+        amount = f"{count:,} public IPv4 addresses" if family == 4 else "public IPv6 space"
+        return {("broad", f) for f in found.broad}, (
+            f"{subject} {'hold' if together else 'holds'} {amount}, more than the limit of {thresholds.describe(family)} for "
+            f"an admin source: {_ADMIN_ADVICE}. To allow a broad range on purpose, pass "
+            "broad_source_reason='<who decided, and why>' (it is recorded as an acknowledgement of BroadAdminSource[22])"
+        )
+    return None
+
+
+def _web_problems(
+    web_sources: object, web_ports: object, policy: GuardPolicy
+) -> tuple[list[str], list[ec2.IPeer], list[int]]:
     problems: list[str] = []
     peers: list[ec2.IPeer] = []
     ports: list[int] = []
@@ -178,7 +215,7 @@ def _web_problems(web_sources: object, web_ports: object) -> tuple[list[str], li
         problems.append(f"web_sources must be a list of sources, not {web_sources!r}; for example ['0.0.0.0/0', '::/0']")
     else:
         for value in web_sources:  # type: ignore[union-attr]
-            peer, _ = _resolve_source(value, "web source", problems)
+            peer, _ = _resolve_source(value, "web source", problems, policy, admin=False)
             if peer is not None:
                 peers.append(peer)
     if isinstance(web_ports, (str, bytes)) or not isinstance(web_ports, Iterable):
@@ -187,9 +224,9 @@ def _web_problems(web_sources: object, web_ports: object) -> tuple[list[str], li
     for port in web_ports:  # type: ignore[union-attr]
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             problems.append(f"web port {port!r} is not a TCP port number (1-65535)")
-        elif port in DEFAULT_ADMIN_PORTS:
+        elif port in policy.admin_ports:
             problems.append(
-                f"web port {port} ({DEFAULT_ADMIN_PORTS[port]}) is an admin port and web_ports are open to web_sources "
+                f"web port {port} ({policy.admin_ports[port]}) is an admin port and web_ports are open to web_sources "
                 "(the whole internet by default); remove it from web_ports and grant SSH with allow_ssh_from(bastion), "
                 "or use Session Manager"
             )
@@ -205,38 +242,128 @@ def _raise_if(problems: Sequence[str], where: str) -> None:
         raise ValueError(f"{where}: {count}:\n{listing}")
 
 
+# --------------------------------------------------------------------------------------------------
+# The synth-time self-check: every rule aimed at the group, wherever it was added
+# --------------------------------------------------------------------------------------------------
+
+_INGRESS_PROPERTIES = {
+    "ip_protocol": "IpProtocol", "from_port": "FromPort", "to_port": "ToPort", "cidr_ip": "CidrIp",
+    "cidr_ipv6": "CidrIpv6", "source_prefix_list_id": "SourcePrefixListId",
+    "source_security_group_id": "SourceSecurityGroupId", "source_security_group_name": "SourceSecurityGroupName",
+    "source_security_group_owner_id": "SourceSecurityGroupOwnerId", "description": "Description",
+}
+
+
+def _standalone_ingress_rules(scope: IConstruct) -> list[ec2.CfnSecurityGroupIngress]:
+    """Every ``AWS::EC2::SecurityGroupIngress`` of the app."""
+    return [c for c in scope.node.root.node.find_all() if isinstance(c, ec2.CfnSecurityGroupIngress)]
+
+
+def _resolved(scope: IConstruct, value: Any) -> Any:
+    try:
+        return Stack.of(scope).resolve(value)
+    except Exception:  # noqa: BLE001 - a reference this stack never imported cannot point at the group
+        return None
+
+
 @jsii.implements(IValidation)
 class _OwnRulesCheck:
-    """Checks a group's inline ingress rules at synth time, so escape hatches cannot undo the constructs' promise.
-
-    Rules added later through ``connections`` or ``security_group`` (for example
-    ``web.connections.allow_from_any_ipv4(ec2.Port.tcp(22))``) fail synthesis even in an app that does
-    not register the AdminPortGuard pack. The policy core decides, as it does for the pack.
+    """Checks, at synth, every rule that targets the group: its inline rules, and every standalone ingress
+    resource of the app whose ``GroupId`` resolves to it (``connections`` from other stacks, the
+    disable-inline-rules context, hand-written ``CfnSecurityGroupIngress``). So escape hatches cannot
+    undo the constructs' promise, even in an app that does not register the AdminPortGuard plugin.
+    The policy core decides, under the app's declared policy, as it does for the plugin.
     """
 
-    def __init__(self, group: ec2.SecurityGroup, *, ssh_from_groups_only: bool) -> None:
+    def __init__(self, group: ec2.SecurityGroup, policy: GuardPolicy, *, ssh_from_groups_only: bool, broad_accepted: bool) -> None:
         self._group = group
+        self._policy = policy
         self._ssh_from_groups_only = ssh_from_groups_only
+        self._broad_accepted = broad_accepted
 
     def validate(self) -> list[str]:
-        cfn = self._group.node.default_child
-        rules = Stack.of(self._group).resolve(cfn.security_group_ingress) or []
-        entries = [{key[:1].upper() + key[1:]: value for key, value in rule.items()} for rule in rules]
-        body = {"Resources": {"Group": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": entries}}}}
-        inventory = read_inventory([Template(self._group.node.path, Path(self._group.node.path), body)])
+        inventory = read_inventory([self._template()])
+        checked = (Rule.WORLD_OPEN_ADMIN_PORT, Rule.BROAD_ADMIN_SOURCE, Rule.UNVERIFIABLE_INGRESS, Rule.MALFORMED_INGRESS)
+        findings = [
+            finding
+            for finding in evaluate(inventory, self._policy)
+            if finding.rule in checked and not (self._broad_accepted and finding.rule is Rule.BROAD_ADMIN_SOURCE)
+        ]
+        paths = {p.rule_label: p.origin.construct_path for p in inventory.permissions}
         problems = [
-            f"{finding.message}; {finding.fix}"
-            for finding in evaluate(inventory, DEFAULT_ADMIN_PORTS)
-            if finding.rule is Rule.WORLD_OPEN_ADMIN_PORT
+            f"{_with_paths(finding.message, paths)}"
+            + (f" (at {finding.location.construct_path})" if not finding.rule.per_port and finding.location.construct_path else "")
+            + f"; {finding.fix}"
+            for finding in findings
         ]
         if self._ssh_from_groups_only:
+            reported = {label for finding in findings for label in finding.contributors}
             problems += [
-                f"web servers accept SSH only from security groups, but {permission.rule_label} allows tcp/22 from "
-                f"{permission.source.label}; use allow_ssh_from(bastion) and put admin CIDRs on the bastion"
+                f"web servers accept SSH only from security groups, but rule {permission.rule_label} at "
+                f"{permission.origin.construct_path} allows tcp/22 from {permission.source.label}; use "
+                "allow_ssh_from(bastion) and put admin networks on the bastion"
                 for permission in inventory.permissions
-                if permission.reaches_tcp_port(SSH_PORT) and permission.source.kind != "security-group"
+                if permission.reaches_tcp_ports(SSH_PORT, SSH_PORT)
+                and permission.source.kind != "security-group"
+                and permission.rule_label not in reported
             ]
         return problems
+
+    def _template(self) -> Template:
+        """A template holding the group (with its inline rules), every standalone rule aimed at it, and the
+        prefix lists of its stack, each under its real logical id and construct path."""
+        group = self._group
+        cfn = group.node.default_child
+        stack = Stack.of(group)
+        group_id = stack.resolve(cfn.logical_id)
+        inline = stack.resolve(cfn.security_group_ingress) or []
+        resources: dict[str, Any] = {
+            group_id: {
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {"SecurityGroupIngress": [_cfn_keys(rule) for rule in inline]},
+                "Metadata": {"aws:cdk:path": cfn.node.path},
+            }
+        }
+        for prefix_list in (c for c in stack.node.find_all() if isinstance(c, ec2.CfnPrefixList)):
+            resources[stack.resolve(prefix_list.logical_id)] = {
+                "Type": "AWS::EC2::PrefixList",
+                "Properties": {"Entries": [_cfn_keys(entry) for entry in stack.resolve(prefix_list.entries) or []]},
+            }
+        for rule in _standalone_ingress_rules(group):
+            target = _resolved(rule, rule.group_id)
+            if target is None or target not in (_resolved(rule, group.security_group_id), _resolved(rule, cfn.ref)):
+                continue
+            properties: dict[str, Any] = {"GroupId": {"Ref": group_id}}
+            for attribute, name in _INGRESS_PROPERTIES.items():
+                value = _resolved(rule, getattr(rule, attribute))
+                if value is not None:
+                    properties[name] = value
+            logical_id = f"{Stack.of(rule).resolve(rule.logical_id)}"
+            if logical_id in resources:  # the same logical id in another stack
+                logical_id = f"{Stack.of(rule).stack_name}{logical_id}"
+            resources[logical_id] = {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": properties,
+                                     "Metadata": {"aws:cdk:path": rule.node.path}}
+        return Template(stack.stack_name, f"{stack.stack_name}.template.json", {"Resources": resources})
+
+
+
+def _with_paths(message: str, paths: dict[str, str]) -> str:
+    """The core's message with the construct path after each rule it names: ``(rule Naive at App/Naive)``."""
+    head, separator, rules = message.rpartition(" (rule")
+    if not separator:
+        return message
+    labels = rules.rstrip(")").lstrip("s ").split("; ")
+    named = "; ".join(f"{label} at {paths[label]}" if paths.get(label) else label for label in labels)
+    return f"{head} (rule{'s' if len(labels) > 1 else ''} {named})"
+
+
+def _cfn_keys(node: Any) -> Any:
+    """CDK's resolved L1 properties (``cidrIp``) with CloudFormation's names (``CidrIp``)."""
+    if isinstance(node, dict):
+        return {(key[:1].upper() + key[1:] if not key.startswith(("Fn::", "Ref")) else key): _cfn_keys(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_cfn_keys(item) for item in node]
+    return node
 
 
 def _description_problems(description: object) -> list[str]:
@@ -252,7 +379,7 @@ def _description_problems(description: object) -> list[str]:
 
 @jsii.implements(ec2.IConnectable)
 class _CheckedSecurityGroup(Construct):
-    """One ``ec2.SecurityGroup`` whose own rules the policy core checks at synth (see ``_OwnRulesCheck``)."""
+    """One ``ec2.SecurityGroup`` whose rules the policy core checks at synth (see ``_OwnRulesCheck``)."""
 
     def __init__(
         self,
@@ -264,6 +391,8 @@ class _CheckedSecurityGroup(Construct):
         security_group_name: str | None,
         allow_all_outbound: bool,
         ssh_from_groups_only: bool,
+        policy: GuardPolicy,
+        broad_accepted: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.security_group = ec2.SecurityGroup(
@@ -274,7 +403,10 @@ class _CheckedSecurityGroup(Construct):
             security_group_name=security_group_name,
             allow_all_outbound=allow_all_outbound,
         )
-        self.node.add_validation(_OwnRulesCheck(self.security_group, ssh_from_groups_only=ssh_from_groups_only))
+        self._policy = policy
+        self.node.add_validation(
+            _OwnRulesCheck(self.security_group, policy, ssh_from_groups_only=ssh_from_groups_only, broad_accepted=broad_accepted)
+        )
 
     @property
     def connections(self) -> ec2.Connections:
@@ -293,8 +425,13 @@ class BastionSecurityGroup(_CheckedSecurityGroup):
     :param vpc: the VPC of the security group.
     :param admin_sources: who may SSH in: IPv4/IPv6 CIDR strings, prefix-list ids (``pl-...``) or
         ``ec2.IPeer`` objects (CIDR peers, prefix lists, security groups). Default: none, so no inbound
-        rule at all (reach the host with Session Manager). A source, or a set of sources, that covers the
-        whole public IPv4 or IPv6 internet is refused, as are malformed CIDRs and unresolved tokens.
+        rule at all (reach the host with Session Manager). Refused: a source, or a set of sources, that
+        covers the whole public IPv4 or IPv6 internet, or holds more public addresses than the app's
+        broad-source limit (default: a /16, or an IPv6 /48); a prefix list managed outside the app unless
+        the app declares it trusted (``admin-port-guard.trustedPrefixLists`` in ``cdk.json``); malformed
+        CIDRs and unresolved tokens.
+    :param broad_source_reason: accept sources broader than the limit on purpose, for this reason (at least
+        10 characters); recorded as an acknowledgement of ``BroadAdminSource[22]`` on this group. Default: none.
     :param description: the group's description. Default: "Bastion: SSH only from named admin sources".
     :param security_group_name: physical name. Default: generated by CloudFormation.
     :param allow_all_outbound: allow all IPv4 egress. Default: ``False``; grant egress by intent with
@@ -309,12 +446,16 @@ class BastionSecurityGroup(_CheckedSecurityGroup):
         *,
         vpc: ec2.IVpc,
         admin_sources: Sequence[AdminSource] = (),
+        broad_source_reason: str | None = None,
         description: str = "Bastion: SSH only from named admin sources",
         security_group_name: str | None = None,
         allow_all_outbound: bool = False,
     ) -> None:
-        problems, resolved = _admin_source_problems(admin_sources)
-        _raise_if(problems + _description_problems(description), f"BastionSecurityGroup {construct_id!r}")
+        policy = guard_policy(scope)
+        problems = _broad_reason_problems(broad_source_reason)
+        broad_accepted = broad_source_reason is not None and not problems
+        source_problems, resolved = _admin_source_problems(admin_sources, policy, broad_accepted=broad_accepted)
+        _raise_if(problems + source_problems + _description_problems(description), f"BastionSecurityGroup {construct_id!r}")
         super().__init__(
             scope,
             construct_id,
@@ -323,8 +464,13 @@ class BastionSecurityGroup(_CheckedSecurityGroup):
             security_group_name=security_group_name,
             allow_all_outbound=allow_all_outbound,
             ssh_from_groups_only=False,
+            policy=policy,
+            broad_accepted=broad_accepted,
         )
-        self._networks: list[IPNetwork] = []
+        self._broad_accepted = broad_accepted
+        if broad_accepted:
+            acknowledge_admin_port_finding(self, Rule.BROAD_ADMIN_SOURCE, broad_source_reason, port=SSH_PORT)  # type: ignore[arg-type]
+        self._networks: list[Network] = []
         self._add(resolved, "SSH from admin source")
 
     def allow_ssh_from(self, source: AdminSource, description: str = "SSH from admin source") -> None:
@@ -333,15 +479,25 @@ class BastionSecurityGroup(_CheckedSecurityGroup):
         The check includes the sources already allowed: two halves of the internet are refused.
         :raises ValueError: when the source is refused.
         """
-        problems, resolved = _admin_source_problems([source], self._networks)
+        problems, resolved = _admin_source_problems([source], self._policy, self._networks, broad_accepted=self._broad_accepted)
         _raise_if(problems, f"BastionSecurityGroup {self.node.path!r}.allow_ssh_from")
         self._add(resolved, description)
 
-    def _add(self, resolved: Sequence[tuple[ec2.IPeer, IPNetwork | None, object]], description: str) -> None:
+    def _add(self, resolved: Sequence[tuple[ec2.IPeer, Network | None, object]], description: str) -> None:
         for peer, network, _ in resolved:
             if network is not None:
                 self._networks.append(network)
             self.connections.allow_from(peer, ec2.Port.tcp(SSH_PORT), description)
+
+
+def _broad_reason_problems(reason: object) -> list[str]:
+    if reason is None:
+        return []
+    try:
+        check_reason(reason, "broad_source_reason")
+    except ValueError as error:
+        return [str(error)]
+    return []
 
 
 def _security_group_source(source: object) -> Any:
@@ -395,7 +551,8 @@ class WebServerSecurityGroup(_CheckedSecurityGroup):
         security_group_name: str | None = None,
         allow_all_outbound: bool = False,
     ) -> None:
-        problems, peers, ports = _web_problems(web_sources, web_ports)
+        policy = guard_policy(scope)
+        problems, peers, ports = _web_problems(web_sources, web_ports, policy)
         _raise_if(problems + _description_problems(description), f"WebServerSecurityGroup {construct_id!r}")
         if bastion is not None:
             _security_group_source(bastion)
@@ -407,6 +564,7 @@ class WebServerSecurityGroup(_CheckedSecurityGroup):
             security_group_name=security_group_name,
             allow_all_outbound=allow_all_outbound,
             ssh_from_groups_only=True,
+            policy=policy,
         )
         for peer in peers:
             for port in ports:
@@ -434,6 +592,7 @@ class BastionWebTier(Construct):
 
     :param vpc: the VPC of both groups.
     :param admin_sources: who may SSH into the bastion (see :class:`BastionSecurityGroup`). Default: none.
+    :param broad_source_reason: accept broad admin sources on purpose (see :class:`BastionSecurityGroup`).
     :param web_sources: who may reach the web ports. Default: any IPv4 and any IPv6 address.
     :param web_ports: ports served to ``web_sources``. Default: ``(80, 443)``.
     :raises ValueError: listing every problem with the props of both groups.
@@ -448,13 +607,23 @@ class BastionWebTier(Construct):
         *,
         vpc: ec2.IVpc,
         admin_sources: Sequence[AdminSource] = (),
+        broad_source_reason: str | None = None,
         web_sources: Sequence[WebSource] = ("0.0.0.0/0", "::/0"),
         web_ports: Sequence[int] = (80, 443),
     ) -> None:
-        problems = _admin_source_problems(admin_sources)[0] + _web_problems(web_sources, web_ports)[0]
+        policy = guard_policy(scope)
+        broad_problems = _broad_reason_problems(broad_source_reason)
+        broad_accepted = broad_source_reason is not None and not broad_problems
+        problems = (
+            broad_problems
+            + _admin_source_problems(admin_sources, policy, broad_accepted=broad_accepted)[0]
+            + _web_problems(web_sources, web_ports, policy)[0]
+        )
         _raise_if(problems, f"BastionWebTier {construct_id!r}")
         super().__init__(scope, construct_id)
-        self.bastion = BastionSecurityGroup(self, "Bastion", vpc=vpc, admin_sources=admin_sources)
+        self.bastion = BastionSecurityGroup(
+            self, "Bastion", vpc=vpc, admin_sources=admin_sources, broad_source_reason=broad_source_reason
+        )
         self.web = WebServerSecurityGroup(
             self, "Web", vpc=vpc, bastion=self.bastion, web_sources=web_sources, web_ports=web_ports
         )

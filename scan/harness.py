@@ -36,9 +36,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from constructs_lib.exposure import Report, Target, analyse
 from constructs_lib.policy import Inventory, load, read_inventory
-from constructs_lib.policy.cidr import PUBLIC_IPV4
+from constructs_lib.policy.cidr import public_blocks, world_families
+from constructs_lib.policy.exposure import Analysis, Target, analyse
 
 INTERNET = "internet"
 ADMIN = "admin"
@@ -169,18 +169,16 @@ def internet_address(inventory: Inventory) -> ipaddress.IPv4Address:
     Traffic from it is then admitted only where the CIDRs together cover the whole internet, which is
     what "reachable from the internet" means.
     """
-    from constructs_lib.policy.cidr import world_families
-
     partial = {p.source.network for p in inventory.permissions
                if p.source.network is not None and p.source.network.version == 4 and not world_families([p.source.network])}
-    for block in PUBLIC_IPV4:
-        for candidate in (block.network_address + block.num_addresses // 2, block.network_address + 1):
-            if not any(candidate in network for network in partial):
-                return candidate
+    for block in public_blocks(4):
+        for candidate in (block.first + block.num_addresses // 2, block.first + 1):
+            if not any((4, candidate) in network for network in partial):
+                return ipaddress.IPv4Address(candidate)
     raise HarnessError("every sampled public IPv4 address lies in a named CIDR: cannot place the internet host")
 
 
-def admin_address(report: Report) -> ipaddress.IPv4Address | None:
+def admin_address(report: Analysis) -> ipaddress.IPv4Address | None:
     for target in report.targets:
         for row in target.cidrs:
             network = ipaddress.ip_network(row.cidr)
@@ -197,7 +195,7 @@ def nft_ruleset(host: Host, inventory: Inventory, hosts: Sequence[Host]) -> str:
             continue
         source = permission.source
         if source.kind == "cidr" and source.network is not None and source.network.version == 4:
-            members = [h for h in hosts if h is not host and h.represents in source.network]
+            members = [h for h in hosts if h is not host and (4, int(h.represents)) in source.network]
         elif source.kind == "security-group":
             members = [h for h in hosts if h is not host and source.label in h.groups]
         else:
@@ -355,7 +353,7 @@ def run_scan(
     started = time.monotonic()
     templates = load(paths)
     inventory = read_inventory(templates)
-    report = analyse(templates, inventory)
+    report = analyse(templates, inventory=inventory)
     listeners = dict(DEFAULT_LISTENERS if listeners is None else listeners)
     instances = [t for t in report.targets if t.kind == "instance"]
     if not instances:

@@ -1,11 +1,12 @@
-"""The two stacks the scan compares, synthesized with the real CDK in one process (one jsii start-up).
+"""The two templates the scan compares, synthesized with the real CDK in one process (one jsii start-up).
 
 * ``reference``: the reference stack as ``app.py`` builds it: SSH to the bastion from the admin CIDR
   only, SSH to the web server only from the bastion's security group.
-* ``naive``: the same stack plus tcp/22 from ``0.0.0.0/0`` on the web server's security group, the
-  mistake the seed describes. The admin-port guard is registered on both apps; on the naive one its
-  finding is acknowledged **for this demonstration only**, so the synth succeeds and the scan can show
-  what the mistake exposes.
+* ``naive``: the same template with one rule added by hand after synthesis, tcp/22 from ``0.0.0.0/0``
+  on the web server's security group: the mistake the seed describes, made the way the guard cannot
+  stop at synth (editing the template). The constructs refuse to produce it (their own synth-time
+  check sees every rule aimed at their groups) and so does the plugin; the guard CLI flags the
+  edited template, and the scan shows what the mistake exposes.
 
     python -m scan.variants OUTDIR [--admin-cidr 203.0.113.10/32]
 """
@@ -19,11 +20,7 @@ from pathlib import Path
 #: The admin CIDR the scan's "admin host" stands for (TEST-NET-3, documentation space).
 DEFAULT_ADMIN_CIDR = "203.0.113.10/32"
 REFERENCE_STACK = "AdminPortGuardReference"
-NAIVE_STACK = "AdminPortGuardNaive"
-NAIVE_REASON = (
-    "Demonstration only (scan/variants.py): the naive variant reproduces the seed's mistake, SSH open to "
-    "0.0.0.0/0 on the web server, so the port scan can show it. Never deploy it."
-)
+NAIVE_DESCRIPTION = "NAIVE, added by hand: SSH from anywhere (the seed's mistake). Never deploy it."
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,37 +32,37 @@ def _cdk_context() -> dict:
 
 
 def synth_variants(outdir: str | Path, admin_cidr: str = DEFAULT_ADMIN_CIDR) -> dict[str, Path]:
-    """Synthesize both variants into ``outdir/reference`` and ``outdir/naive``; return the template paths."""
-    import aws_cdk as cdk
-    from aws_cdk import aws_ec2 as ec2
+    """Synthesize the reference stack into ``outdir/reference`` and its hand-edited naive copy into
+    ``outdir/naive``; return the template paths."""
+    import shutil
 
-    from constructs_lib.nag import acknowledge_admin_port_finding, add_admin_port_guard
-    from constructs_lib.policy import Rule
+    import aws_cdk as cdk
+
+    from constructs_lib.plugin import add_admin_port_guard
     from stacks import ReferenceStack
 
     outdir = Path(outdir)
     context = {**_cdk_context(), "admin_cidr": admin_cidr, "aws:cdk:enable-path-metadata": True}
-    paths = {}
-    for variant, stack_name in (("reference", REFERENCE_STACK), ("naive", NAIVE_STACK)):
-        app = cdk.App(outdir=str(outdir / variant), context=context)
-        add_admin_port_guard(app)
-        stack = ReferenceStack(app, stack_name, admin_cidrs=[admin_cidr])
-        if variant == "naive":
-            # A hand-written rule beside the constructs (they refuse to write it themselves).
-            ec2.CfnSecurityGroupIngress(
-                stack.tier.web,
-                "NaiveWorldSsh",
-                group_id=stack.tier.web.security_group_id,
-                ip_protocol="tcp",
-                from_port=22,
-                to_port=22,
-                cidr_ip="0.0.0.0/0",
-                description="NAIVE: SSH from anywhere (the seed's mistake)",
-            )
-            acknowledge_admin_port_finding(stack.tier.web, Rule.WORLD_OPEN_ADMIN_PORT, NAIVE_REASON, port=22)
-        app.synth()
-        paths[variant] = outdir / variant / f"{stack_name}.template.json"
-    return paths
+    app = cdk.App(outdir=str(outdir / "reference"), context=context)
+    add_admin_port_guard(app)
+    ReferenceStack(app, REFERENCE_STACK, admin_cidrs=[admin_cidr])
+    app.synth()
+    reference = outdir / "reference" / f"{REFERENCE_STACK}.template.json"
+    shutil.copytree(outdir / "reference", outdir / "naive")
+    naive = outdir / "naive" / f"{REFERENCE_STACK}.template.json"
+    template = json.loads(naive.read_text(encoding="utf-8"))
+    web_group = next(
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::EC2::SecurityGroup" and "/Tier/Web/" in resource.get("Metadata", {}).get("aws:cdk:path", "")
+    )
+    template["Resources"]["NaiveWorldSsh"] = {
+        "Type": "AWS::EC2::SecurityGroupIngress",
+        "Properties": {"GroupId": {"Fn::GetAtt": [web_group, "GroupId"]}, "IpProtocol": "tcp", "FromPort": 22,
+                       "ToPort": 22, "CidrIp": "0.0.0.0/0", "Description": NAIVE_DESCRIPTION},
+    }
+    naive.write_text(json.dumps(template, indent=1), encoding="utf-8")
+    return {"reference": reference, "naive": naive}
 
 
 def main() -> None:

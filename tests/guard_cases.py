@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from constructs_lib.policy.cidr import PUBLIC_IPV4
+from spec import ADMIN_PORTS, public_blocks
 
-WORLD, UNVERIFIABLE, MALFORMED = "WorldOpenAdminPort", "UnverifiableIngress", "MalformedIngress"
-ALL_ADMIN = (22, 23, 3389, 5900, 5985, 5986)
+WORLD, BROAD, UNVERIFIABLE, MALFORMED = "WorldOpenAdminPort", "BroadAdminSource", "UnverifiableIngress", "MalformedIngress"
+MALFORMED_TEMPLATE = "MalformedTemplate"
+ALL_ADMIN = ADMIN_PORTS
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,15 @@ class Case:
     expected: frozenset[tuple[str, int | None]]
     parameters: dict[str, Any] = field(default_factory=dict)
     mappings: dict[str, Any] = field(default_factory=dict)
+    conditions: dict[str, Any] = field(default_factory=dict)
 
     def template(self) -> dict[str, Any]:
+        """The case as a template. ``Flag`` may be true or false (it compares a parameter without AllowedValues)."""
         body: dict[str, Any] = {"Resources": self.resources}
-        if self.parameters:
-            body["Parameters"] = self.parameters
+        body["Parameters"] = {"Stage": {"Type": "String", "Default": "dev"}, **self.parameters}
         if self.mappings:
             body["Mappings"] = self.mappings
-        body["Conditions"] = {"Flag": {"Fn::Equals": ["a", "b"]}}
+        body["Conditions"] = {"Flag": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}, **self.conditions}
         return body
 
 
@@ -57,6 +59,10 @@ def ingress(group_id: Any, entry: dict[str, Any], key: str = "GroupId") -> dict[
 
 def world(*ports: int) -> frozenset[tuple[str, int | None]]:
     return frozenset((WORLD, port) for port in ports)
+
+
+def broad(*ports: int) -> frozenset[tuple[str, int | None]]:
+    return frozenset((BROAD, port) for port in ports)
 
 
 def one(rule_id: str, port: int | None = None) -> frozenset[tuple[str, int | None]]:
@@ -95,7 +101,7 @@ CASES = [
     ),
     Case(
         "every-public-block-without-private-ranges",
-        {"Sg": group(*(rule(CidrIp=str(block)) for block in PUBLIC_IPV4))},
+        {"Sg": group(*(rule(CidrIp=str(block)) for block in public_blocks(4)))},
         world(22),
     ),
     Case("rdp", {"Sg": group(rule(from_port=3389, to_port=3389, CidrIp="0.0.0.0/0"))}, world(3389)),
@@ -191,12 +197,12 @@ CASES = [
     # --- compliant ------------------------------------------------------------------------------
     Case("this-network-slash-8", {"Sg": group(rule(CidrIp="0.0.0.0/8"))}, NONE),
     Case("private-and-admin-cidrs", {"Sg": group(rule(CidrIp="10.0.0.0/8"), rule(CidrIp="203.0.113.10/32"))}, NONE),
-    Case("one-half-only", {"Sg": group(rule(CidrIp="0.0.0.0/1"))}, NONE),
-    Case("ipv6-one-eighth", {"Sg": group(rule(CidrIpv6="2000::/4"))}, NONE),
+    Case("one-half-only", {"Sg": group(rule(CidrIp="0.0.0.0/1"))}, broad(22)),
+    Case("ipv6-one-eighth", {"Sg": group(rule(CidrIpv6="2000::/4"))}, broad(22)),
     Case(
         "every-public-block-but-one",
-        {"Sg": group(*(rule(CidrIp=str(block)) for block in PUBLIC_IPV4 if str(block) != "8.0.0.0/7"))},
-        NONE,
+        {"Sg": group(*(rule(CidrIp=str(block)) for block in public_blocks(4) if str(block) != "8.0.0.0/7"))},
+        broad(22),
     ),
     Case("web-ports-open", {"Sg": group(rule("tcp", 80, 80, CidrIp="0.0.0.0/0"), rule("tcp", 443, 443, CidrIpv6="::/0"))}, NONE),
     Case("udp-22", {"Sg": group(rule("udp", 22, 22, CidrIp="0.0.0.0/0"))}, NONE),

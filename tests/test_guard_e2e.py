@@ -118,10 +118,12 @@ def test_policy_core_and_its_front_ends_import_neither_aws_cdk_nor_jsii() -> Non
         "import sys, json, pathlib, tempfile\n"
         "from constructs_lib.policy import check_paths\n"
         "from constructs_lib import exposure\n"
+        "from constructs_lib.policy.exposure import analyse\n"
+        "from constructs_lib.policy import load\n"
         "from constructs_lib.guard import __main__\n"
         "path = pathlib.Path(tempfile.mkdtemp()) / 't.json'\n"
         "path.write_text(json.dumps({'Resources': {'Sg': {'Type': 'AWS::EC2::SecurityGroup', 'Properties': {}}}}))\n"
-        "check_paths([path]); exposure.analyse_paths([path])\n"
+        "check_paths([path]); exposure.to_markdown(analyse(load([path])))\n"
         "loaded = sorted({name.split('.')[0] for name in sys.modules} & {'aws_cdk', 'jsii', 'constructs', 'cdk_nag'})\n"
         "sys.exit(f'loaded: {loaded}' if loaded else 0)\n"
     )

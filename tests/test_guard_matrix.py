@@ -14,7 +14,7 @@ import pytest
 
 from constructs_lib.guard.__main__ import main as guard_main
 from constructs_lib.policy import check_paths
-from guard_cases import CASES, WORLD, Case
+from guard_cases import BROAD, CASES, WORLD, Case
 
 CASE_IDS = [case.name for case in CASES]
 
@@ -54,15 +54,15 @@ PACK_CASES = [case for case in CASES if not any(key.startswith("Fn::") for key i
 
 
 def _expected_from_pack_view(case: Case) -> frozenset:
-    """The pack reports the port only in world-open rule names (``...[22]``)."""
-    return frozenset((rule, port if rule == WORLD else None) for rule, port in case.expected)
+    """The plugin reports the port only in the names of per-port rules (``...[22]``)."""
+    return frozenset((rule, port if rule in (WORLD, BROAD) else None) for rule, port in case.expected)
 
 
 @pytest.fixture(scope="module")
 def pack_report(tmp_path_factory) -> dict:
     import aws_cdk as cdk
 
-    from constructs_lib.nag import add_admin_port_guard
+    from constructs_lib.plugin import add_admin_port_guard
 
     outdir = tmp_path_factory.mktemp("pack-cdk-out")
     app = cdk.App(outdir=str(outdir), context={"@aws-cdk/core:failSynthOnValidationErrors": False})
@@ -75,21 +75,44 @@ def pack_report(tmp_path_factory) -> dict:
 
 
 def _case_stack(app, case: Case):
+    """The case's template as a CDK stack: parameters, mappings and conditions as CDK constructs, resources as
+    ``CfnResource`` with their raw properties."""
     import aws_cdk as cdk
 
     stack = cdk.Stack(app, case.name)
-    for name, spec in case.parameters.items():
+    body = case.template()
+    for name, spec in body["Parameters"].items():
         parameter = cdk.CfnParameter(stack, name, **{_snake(k): v for k, v in spec.items()})
         parameter.override_logical_id(name)
     for name, mapping in case.mappings.items():
         cdk.CfnMapping(stack, name, mapping=mapping).override_logical_id(name)
-    cdk.CfnCondition(stack, "Flag", expression=cdk.Fn.condition_equals("a", "b")).override_logical_id("Flag")
+    for name, expression in body["Conditions"].items():
+        condition = cdk.CfnCondition(stack, name, expression=_condition(stack, expression))
+        condition.override_logical_id(name)
     for logical_id, resource in case.resources.items():
         construct = cdk.CfnResource(stack, logical_id, type=resource["Type"], properties=resource.get("Properties"))
         construct.override_logical_id(logical_id)
         if "Condition" in resource:
-            construct.cfn_options.condition = stack.node.find_child("Flag")
+            construct.cfn_options.condition = stack.node.find_child(resource["Condition"])
     return stack
+
+
+def _condition(stack, node):
+    """A CloudFormation condition expression (JSON) as a CDK condition expression."""
+    import aws_cdk as cdk
+
+    (function, argument), = node.items()
+    if function == "Fn::Equals":
+        left, right = (stack.node.find_child(v["Ref"]).value_as_string if isinstance(v, dict) else v for v in argument)
+        return cdk.Fn.condition_equals(left, right)
+    if function == "Fn::Not":
+        return cdk.Fn.condition_not(_condition(stack, argument[0]))
+    if function in ("Fn::And", "Fn::Or"):
+        parts = [_condition(stack, item) for item in argument]
+        return cdk.Fn.condition_and(*parts) if function == "Fn::And" else cdk.Fn.condition_or(*parts)
+    if function == "Condition":
+        return stack.node.find_child(argument)
+    raise ValueError(f"unsupported condition {node}")
 
 
 def _snake(key: str) -> str:

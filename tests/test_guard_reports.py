@@ -16,7 +16,7 @@ from aws_cdk import aws_ec2 as ec2
 
 from constructs_lib import acknowledge_admin_port_finding, add_admin_port_guard
 from constructs_lib.guard.__main__ import main as guard_main
-from constructs_lib.policy import Rule
+from constructs_lib.policy import RULES, Rule
 
 REASON = "lab host for the scan demo; torn down nightly (ticket SEC-42)"
 
@@ -59,7 +59,7 @@ def test_sarif_has_what_github_code_scanning_needs(assembly, tmp_path):
     assert sarif["version"] == "2.1.0" and "sarif" in sarif["$schema"]
     (run,) = sarif["runs"]
     rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
-    assert set(rule_ids) == {rule.value for rule in Rule}
+    assert set(rule_ids) == {rule.id for rule in RULES}
     template_lines = (assembly / "Lab.template.json").read_text().splitlines()
     for result in run["results"]:
         assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]

@@ -65,15 +65,16 @@ def test_cross_stack_import_of_the_group_unites_the_rules_of_both_files(tmp_path
     owner = {
         "Resources": {"Shared": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x",
                      "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv6": "2000::/4"}]}}},
-        "Outputs": {"Id": {"Value": {"Fn::GetAtt": ["Shared", "GroupId"]}, "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-x"}}}},
+        "Outputs": {"Id": {"Value": {"Fn::GetAtt": ["Shared", "GroupId"]},
+                           "Export": {"Name": {"Fn::Sub": ["${Team}-shared-sg", {"Team": "net"}]}}}},
     }
-    owner["Outputs"]["Id"]["Export"]["Name"] = "net-shared-sg"
     adder = {"Resources": {"Half": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
         "GroupId": {"Fn::ImportValue": "net-shared-sg"}, "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv6": "3000::/4"}}}}
     (tmp_path / "owner.json").write_text(json.dumps(owner))
     (tmp_path / "adder.json").write_text(json.dumps(adder))
-    # Each file alone is compliant; together (a directory of templates) the group is open to IPv6.
-    assert _findings([tmp_path / "owner.json"]) == set()
+    # Each file alone opens SSH to an eighth of IPv6 (too broad); together (a directory of templates, the export
+    # name computed by Fn::Sub) the group is open to the whole IPv6 internet.
+    assert _findings([tmp_path / "owner.json"]) == {("BroadAdminSource", "Shared", 22)}
     assert _findings([tmp_path]) == {("WorldOpenAdminPort", "Shared", 22)}
 
 

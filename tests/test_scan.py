@@ -12,7 +12,8 @@ import subprocess
 
 import pytest
 
-from constructs_lib.exposure import analyse_paths
+from constructs_lib.policy import load
+from constructs_lib.policy.exposure import analyse
 from scan import harness
 from scan.variants import DEFAULT_ADMIN_CIDR, synth_variants
 
@@ -41,8 +42,8 @@ def reference_scan(variants):
 
 
 def test_exposure_report_predicts_the_seed(variants):
-    naive = analyse_paths([variants["naive"]]).target("WebServer")
-    reference = analyse_paths([variants["reference"]]).target("WebServer")
+    naive = analyse(load([variants["naive"]])).target("WebServer")
+    reference = analyse(load([variants["reference"]])).target("WebServer")
     assert naive.allows("tcp", 22) and naive.allows("tcp", 80) and naive.allows("tcp", 443)
     assert not reference.allows("tcp", 22) and reference.allows("tcp", 80) and reference.allows("tcp", 443)
     assert [g.name for g in reference.security_groups] == ["Bastion"]

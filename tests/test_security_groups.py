@@ -13,16 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constructs_lib import BastionSecurityGroup, BastionWebTier, WebServerSecurityGroup
-from constructs_lib.policy.cidr import PUBLIC_IPV4
+from spec import public_blocks
 
 SSH = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22}
 ADMIN_ADVICE = "203.0.113.10/32"
 _names = itertools.count()
 
 
-def new_stack() -> tuple[cdk.Stack, ec2.IVpc]:
+def new_stack(context: dict | None = None) -> tuple[cdk.Stack, ec2.IVpc]:
     """A bare stack with an imported VPC: cheap to build and to synthesize."""
-    stack = cdk.Stack(cdk.App(), f"Test{next(_names)}")
+    stack = cdk.Stack(cdk.App(context=context), f"Test{next(_names)}")
     vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-0123456789abcdef0", availability_zones=["us-east-1a"])
     return stack, vpc
 
@@ -68,9 +68,12 @@ def test_bastion_without_sources_has_no_inbound_and_no_outbound():
     assert bastion.security_group.security_group_id == bastion.security_group_id
 
 
+TRUSTED_PREFIX_LIST = {"admin-port-guard": {"trustedPrefixLists": {"pl-0123456789abcdef0": "corporate VPN egress (NET-12)"}}}
+
+
 def test_bastion_admits_ssh_from_each_kind_of_admin_source_only():
-    # GIVEN IPv4 and IPv6 CIDRs, a prefix-list id, a CIDR peer and another security group
-    stack, vpc = new_stack()
+    # GIVEN IPv4 and IPv6 CIDRs, a prefix-list id the app trusts, a CIDR peer and another security group
+    stack, vpc = new_stack(TRUSTED_PREFIX_LIST)
     jump = ec2.SecurityGroup(stack, "Jump", vpc=vpc)
     BastionSecurityGroup(
         stack,
@@ -98,8 +101,8 @@ def test_bastion_admits_ssh_from_each_kind_of_admin_source_only():
 
 
 def test_bastion_allow_ssh_from_adds_a_checked_source():
-    # GIVEN a bastion with one admin CIDR
-    stack, vpc = new_stack()
+    # GIVEN a bastion with one admin CIDR, in an app that turns the broad-source limit off
+    stack, vpc = new_stack({"admin-port-guard": {"broadSources": False}})
     bastion = BastionSecurityGroup(stack, "Bastion", vpc=vpc, admin_sources=["0.0.0.0/1"])
     # WHEN another admin CIDR is added, and then the other half of the IPv4 internet
     bastion.allow_ssh_from("2001:db8::10/128", "VPN")
@@ -177,15 +180,24 @@ MALFORMED = [
 ]
 
 
+HOST_BITS = {"10.0.0.1/8": "10.0.0.0/8", "10.0.0.0/0": "0.0.0.0/0", "2001:db8::1/64": "2001:db8::/64"}
+
+
 @pytest.mark.parametrize("value", MALFORMED)
 def test_bastion_refuses_malformed_cidrs(scratch, value):
     # GIVEN a malformed CIDR string
     stack, vpc = scratch
-    # WHEN the bastion is built THEN the error names the value and shows the expected form
+    # WHEN the bastion is built THEN the error names the value and shows the expected form, or the block meant
     with pytest.raises(ValueError) as error:
         BastionSecurityGroup(stack, "Bastion", vpc=vpc, admin_sources=[value])
-    assert repr(value) in str(error.value)
-    assert "address/length" in str(error.value)
+    message = str(error.value)
+    assert repr(value) in message
+    if value in HOST_BITS:
+        assert f"has host bits set (EC2 refuses it); the block that contains it is {HOST_BITS[value]}" in message
+    elif value == "203.0.113.10/33":
+        assert "/33 is longer than an IPv4 address" in message
+    else:
+        assert message.count("address/length") == 1
 
 
 @pytest.mark.parametrize(
@@ -251,8 +263,8 @@ def test_bastion_refuses_a_partition_of_the_internet_unless_a_public_piece_is_mi
     blocks = _partition(splits)
     missing = blocks.pop(drop % len(blocks)) if drop is not None else None
     # brute-force oracle: a gap matters only if it holds a public address
-    leaves_a_public_gap = missing is not None and any(missing.overlaps(public) for public in PUBLIC_IPV4)
-    stack, vpc = new_stack()
+    leaves_a_public_gap = missing is not None and any(missing.overlaps(public) for public in public_blocks(4))
+    stack, vpc = new_stack({"admin-port-guard": {"broadSources": False}})  # the world rule alone
     # WHEN a bastion is built from the remaining blocks
     try:
         BastionSecurityGroup(stack, "Bastion", vpc=vpc, admin_sources=[block.with_prefixlen for block in blocks])
@@ -419,7 +431,7 @@ def test_tier_reports_the_problems_of_both_groups_at_once(scratch):
 @pytest.mark.parametrize(
     ("widen", "expected"),
     [
-        (lambda tier: tier.web.connections.allow_from_any_ipv4(ec2.Port.tcp(22)), "web servers accept SSH only"),
+        (lambda tier: tier.web.connections.allow_from_any_ipv4(ec2.Port.tcp(22)), "allows tcp/22 (SSH) from the whole IPv4 internet"),
         (lambda tier: tier.web.security_group.add_ingress_rule(ec2.Peer.ipv4("10.0.0.0/8"), ec2.Port.tcp(22)), "10.0.0.0/8"),
         (lambda tier: tier.web.connections.allow_from(ec2.Peer.any_ipv6(), ec2.Port.all_traffic()), "tcp/3389 (RDP)"),
         (lambda tier: tier.bastion.connections.allow_from_any_ipv4(ec2.Port.tcp(22)), "whole IPv4 internet"),
@@ -444,3 +456,85 @@ def test_escape_hatch_check_allows_what_the_constructs_intend():
     tier.web.connections.allow_from_any_ipv4(ec2.Port.tcp(8080))  # another web port: fine
     tier.bastion.connections.allow_from(ec2.Peer.ipv4("198.51.100.0/24"), ec2.Port.tcp(22))  # another admin net
     Template.from_stack(stack).resource_count_is("AWS::EC2::SecurityGroup", 2)
+
+
+# --- rules aimed at the groups from anywhere in the app, synthesized without the plugin ---------------
+
+DISABLE_INLINE = {"@aws-cdk/aws-ec2.securityGroupDisableInlineRules": True}
+
+
+def _synth_error(app: cdk.App) -> str:
+    with pytest.raises(RuntimeError, match="Validation failed") as raised:
+        app.synth()
+    return str(raised.value)
+
+
+def test_a_standalone_world_ssh_rule_aimed_at_the_web_group_fails_synth_naming_its_path_and_logical_id():
+    # GIVEN a hand-written CfnSecurityGroupIngress that targets the web group, in an app without the plugin
+    stack, vpc = new_stack()
+    tier = BastionWebTier(stack, "Tier", vpc=vpc, admin_sources=["203.0.113.10/32"])
+    ec2.CfnSecurityGroupIngress(stack, "Naive", group_id=tier.web.security_group_id, ip_protocol="tcp", from_port=22, to_port=22, cidr_ip="0.0.0.0/0")
+    # WHEN synthesized THEN the web group's own check fails, naming the rule's logical id and construct path
+    message = _synth_error(stack.node.root)
+    assert f"[{stack.stack_name}/Tier/Web] security group" in message
+    assert f"allows tcp/22 (SSH) from the whole IPv4 internet via 0.0.0.0/0 (rule Naive at {stack.stack_name}/Naive)" in message
+
+
+def test_allow_from_any_ipv4_under_the_disable_inline_rules_context_fails_synth():
+    # GIVEN the context that makes CDK write every rule as a standalone resource
+    stack, vpc = new_stack(DISABLE_INLINE)
+    tier = BastionWebTier(stack, "Tier", vpc=vpc, admin_sources=["203.0.113.10/32"])
+    tier.web.connections.allow_from_any_ipv4(ec2.Port.tcp(22))
+    # WHEN synthesized THEN the standalone rule CDK wrote is found, with its logical id and path
+    message = _synth_error(stack.node.root)
+    assert "allows tcp/22 (SSH) from the whole IPv4 internet via 0.0.0.0/0 (rule TierWebSecurityGroupfrom0000022" in message
+    assert f"at {stack.stack_name}/Tier/Web/SecurityGroup/from 0.0.0.0_0:22)" in message
+
+
+def test_a_rule_added_from_another_stack_fails_synth():
+    # GIVEN a second stack of the same app that opens RDP on the bastion to all of IPv6 (a cross-stack reference)
+    stack, vpc = new_stack()
+    tier = BastionWebTier(stack, "Tier", vpc=vpc, admin_sources=["203.0.113.10/32"])
+    other = cdk.Stack(stack.node.root, f"{stack.stack_name}Other")
+    ec2.CfnSecurityGroupIngress(other, "Rdp", group_id=tier.bastion.security_group_id, ip_protocol="tcp", from_port=3389, to_port=3389, cidr_ipv6="::/0")
+    # WHEN the app is synthesized THEN the bastion's check sees the rule in the other stack
+    message = _synth_error(stack.node.root)
+    assert f"allows tcp/3389 (RDP) from the whole IPv6 internet via ::/0 (rule Rdp at {other.stack_name}/Rdp)" in message
+
+
+def test_ssh_from_a_prefix_list_on_the_web_group_fails_synth_even_when_trusted():
+    # GIVEN a web group given SSH from a prefix list, trusted or not
+    for context in ({}, TRUSTED_PREFIX_LIST):
+        stack, vpc = new_stack(context)
+        tier = BastionWebTier(stack, "Tier", vpc=vpc)
+        tier.web.security_group.add_ingress_rule(ec2.Peer.prefix_list("pl-0123456789abcdef0"), ec2.Port.tcp(22))
+        # WHEN synthesized THEN web servers take SSH from security groups only
+        message = _synth_error(stack.node.root)
+        assert "web servers accept SSH only from security groups, but rule TierWebSecurityGroupfrompl0123456789abcdef022" in message
+        assert "allows tcp/22 from pl-0123456789abcdef0" in message
+
+
+def test_bastion_refuses_broad_sources_unless_accepted_with_a_reason(scratch):
+    stack, vpc = scratch
+    with pytest.raises(ValueError, match="broad_source_reason=") as error:
+        BastionSecurityGroup(stack, "Bastion", vpc=vpc, admin_sources=["0.0.0.0/1"])
+    assert "'0.0.0.0/1' holds 2,092,957,696 public IPv4 addresses, more than the limit of 65,536 addresses (a /16)" in str(error.value)
+    # a public /24, a public /16, a private /8 and an IPv6 /48 site are fine
+    fine, vpc2 = new_stack()
+    BastionSecurityGroup(fine, "Bastion", vpc=vpc2, admin_sources=["198.51.100.0/24", "8.8.0.0/16", "10.0.0.0/8", "2600:1f18:abcd::/48"])
+    # accepted on purpose: recorded as an acknowledgement of the plugin's finding
+    accepted, vpc3 = new_stack()
+    group = BastionSecurityGroup(accepted, "Wide", vpc=vpc3, admin_sources=["100.0.0.0/8"], broad_source_reason="NOC ISP range, ticket NET-7")
+    Template.from_stack(accepted)
+    entries = [e.data for e in group.node.metadata if e.type == "aws:cdk:acknowledged-rules"]
+    assert entries == [{"AdminPortGuard::AdminPortGuard-BroadAdminSource[22]": "NOC ISP range, ticket NET-7"}]
+
+
+def test_a_prefix_list_managed_elsewhere_needs_a_trust_declaration(scratch):
+    stack, vpc = scratch
+    with pytest.raises(ValueError) as error:
+        BastionSecurityGroup(stack, "Bastion", vpc=vpc, admin_sources=["pl-0123456789abcdef0"])
+    assert '"trustedPrefixLists": {"pl-0123456789abcdef0": "<who manages it, and why it is safe>"}' in str(error.value)
+    trusted, vpc2 = new_stack(TRUSTED_PREFIX_LIST)
+    BastionSecurityGroup(trusted, "Bastion", vpc=vpc2, admin_sources=["pl-0123456789abcdef0"])
+    Template.from_stack(trusted).has_resource_properties("AWS::EC2::SecurityGroupIngress", {"SourcePrefixListId": "pl-0123456789abcdef0"})

@@ -1,7 +1,10 @@
-"""``python -m constructs_lib.guard PATH...``: check templates or cloud assemblies for world-open admin ports.
+"""``admin-port-guard PATH...``: check templates or cloud assemblies for admin ports open to the internet.
 
-``python -m constructs_lib.guard --live [--region R] [--endpoint-url URL]`` checks the security groups
-deployed in one region instead (read with boto3; see ``live.py``), with the same rules.
+``admin-port-guard --live [--region R] [--endpoint-url URL]`` checks the security groups deployed in one
+region instead (read with boto3; see ``live.py``), with the same rules and policy.
+
+The policy (admin ports, broad-source limits, trusted prefix lists) is the ``admin-port-guard`` context
+of ``./cdk.json`` when there is one, or the file given with ``--config``; the flags change it further.
 
 Exit status: 0 no findings, 1 findings (or a crashed validation plugin in a cdk.out), 2 usage error
 or unreadable input.
@@ -9,26 +12,32 @@ or unreadable input.
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
+import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
-from ..policy import DEFAULT_ADMIN_PORTS, TemplateError, check_paths, parse_admin_ports
-from ..policy.templates import read_template
-from .formats import render
-from .validation_report import read_validation_reports
+from ..policy import PolicyError, TemplateError, check_templates, load
+from .formats import RENDERERS, render
+from .options import add_policy_arguments, policy_from
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
+    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "admin-port-guard"
+    if program in ("__main__.py", "-c", ""):
+        program = "python -m constructs_lib.guard"
     parser = argparse.ArgumentParser(
-        prog="python -m constructs_lib.guard",
-        description="Fail when any admin port is reachable from the whole internet (IPv4 or IPv6).",
+        prog=program, description="Fail when any admin port is reachable from the whole internet or a too-broad range."
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="a cdk.out directory or template files (JSON/YAML)")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     live = parser.add_argument_group("live audit (instead of PATH)")
     live.add_argument("--live", action="store_true", help="check the security groups deployed in a region (boto3)")
     live.add_argument("--region", help="AWS region for --live (default: the AWS SDK's configuration)")
@@ -38,61 +47,51 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip PATH files that are not CloudFormation templates instead of failing (for pre-commit hooks)",
     )
-    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format")
+    parser.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    parser.add_argument(
-        "--admin-ports",
-        metavar="PORTS",
-        type=_admin_ports,
-        default=dict(DEFAULT_ADMIN_PORTS),
-        help="comma-separated TCP ports to treat as admin ports (default: %(default)s)".replace(
-            "%(default)s", ",".join(map(str, DEFAULT_ADMIN_PORTS))
-        ),
-    )
+    add_policy_arguments(parser)
     return parser
-
-
-def _admin_ports(text: str) -> dict[int, str]:
-    try:
-        return parse_admin_ports(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
+    if arguments.version:
+        from ..version import package_version
+
+        print(f"{parser.prog} {package_version()}")
+        return EXIT_CLEAN
     if arguments.live and arguments.paths:
         parser.error("give either PATH... or --live, not both")
     if not arguments.live and not arguments.paths:
         parser.error("give PATH... (a cdk.out directory or templates) or --live")
     if not arguments.live and (arguments.region or arguments.endpoint_url):
         parser.error("--region and --endpoint-url need --live")
+    try:
+        policy = policy_from(arguments)
+    except PolicyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     if arguments.live:
         from .live import LiveAuditError, audit  # boto3 only for --live
 
         try:
-            findings = audit(arguments.admin_ports, region=arguments.region, endpoint_url=arguments.endpoint_url)
+            findings = audit(policy, region=arguments.region, endpoint_url=arguments.endpoint_url)
         except LiveAuditError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_USAGE
     else:
-        if arguments.skip_non_templates:
-            arguments.paths = [path for path in arguments.paths if _is_template_or_directory(Path(path))]
         try:
-            findings = check_paths(arguments.paths, arguments.admin_ports)
+            templates = load(arguments.paths, skip_non_templates=arguments.skip_non_templates)
         except TemplateError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_USAGE
-        report = read_validation_reports([Path(path) for path in arguments.paths])
-        findings = [
-            dataclasses.replace(finding, acknowledgement=report.acknowledgement_for(finding.rule_name, finding))
-            for finding in findings
-        ] + report.crashes
+        findings = _with_evidence(check_templates(templates, policy), templates, arguments.paths)
     text = render(findings, arguments.format)
     if arguments.output:
         try:
-            Path(arguments.output).write_text(text, encoding="utf-8")
+            with open(arguments.output, "w", encoding="utf-8") as file:
+                file.write(text)
         except OSError as error:
             print(f"error: cannot write {arguments.output}: {error}", file=sys.stderr)
             return EXIT_USAGE
@@ -103,15 +102,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_FINDINGS if any(finding.acknowledgement is None for finding in findings) else EXIT_CLEAN
 
 
-def _is_template_or_directory(path: Path) -> bool:
-    if not path.is_file():
-        return True
-    try:
-        read_template(path)
-    except TemplateError as error:
-        print(f"skipped: {error}", file=sys.stderr)
-        return False
-    return True
+def _with_evidence(findings: list, templates: list, paths: list[str]) -> list:
+    """Findings with what the cloud assemblies among ``paths`` recorded: acknowledgements, crashed plugins,
+    and the user's source lines."""
+    assemblies = [path for path in paths if os.path.isfile(os.path.join(path, "manifest.json"))]
+    if not assemblies:
+        return findings
+    from .sources import locate
+    from .validation_report import read_validation_reports
+
+    report = read_validation_reports(assemblies)
+    findings = [finding._replace(acknowledgement=report.acknowledgement_for(finding)) for finding in findings]
+    return locate(findings, templates) + report.crashes
 
 
 if __name__ == "__main__":

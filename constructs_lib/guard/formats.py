@@ -1,129 +1,173 @@
-"""Render findings as text (one line each), JSON, or SARIF 2.1.0 for GitHub code scanning."""
+"""Render findings: one function per format, registered in ``RENDERERS`` (the CLI's ``--format`` choices).
+
+* ``text``: one line per finding, for people and logs;
+* ``json``: every field, for scripts;
+* ``sarif``: SARIF 2.1.0 for GitHub code scanning. Results point first at the user's source line when
+  the cloud assembly records it (``code_location``), with the template location kept as a related
+  location; paths are relative to the working directory (``%SRCROOT%``), fingerprints are stable.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import re
-from collections.abc import Sequence
-from functools import lru_cache
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
-from ..policy import PACK_NAME, Finding, Rule
+from ..policy import PACK_NAME, RULES, Finding
 
-INFORMATION_URI = "https://github.com/aws-samples/admin-port-guard/blob/main/RULES.md"
-
-
-def render(findings: Sequence[Finding], output_format: str) -> str:
-    return {"text": render_text, "json": render_json, "sarif": render_sarif}[output_format](findings)
+SRCROOT = "%SRCROOT%"
 
 
 def render_text(findings: Sequence[Finding]) -> str:
-    """One line per finding: status, rule, template, logical id, construct path, port, protocol, sources, fix."""
+    """One line per finding: status, rule, where (source line, template, logical id, construct path), port, fix."""
     lines = []
     for finding in findings:
         status = f"ACKNOWLEDGED ({finding.acknowledgement})" if finding.acknowledgement is not None else "ERROR"
-        where = f"{finding.location.template} {finding.location.logical_id}"
-        if finding.location.construct_path:
-            where += f" [{finding.location.construct_path}]"
+        location = finding.location
+        where = f"{location.template} {location.logical_id}"
+        if location.construct_path:
+            where += f" [{location.construct_path}]"
+        if finding.code_location is not None:
+            where = f"{finding.code_location.path}:{finding.code_location.line}: {where}"
         port = f" port={finding.port}/{finding.protocol or 'tcp'}" if finding.port is not None else ""
-        sources = f" sources={','.join(finding.sources)}" if finding.sources else ""
-        lines.append(f"{status} {finding.rule_name} {where}{port}{sources}: {finding.message}. Fix: {finding.fix}")
+        lines.append(f"{status} {finding.rule_name} {where}{port}: {finding.message}. Fix: {finding.fix}")
     active = sum(finding.acknowledgement is None for finding in findings)
     lines.append(f"{active} finding(s), {len(findings) - active} acknowledged" if findings else "No findings.")
     return "\n".join(lines) + "\n"
 
 
 def render_json(findings: Sequence[Finding]) -> str:
-    records = [
-        {
-            "rule": finding.rule_id,
-            "ruleName": finding.rule_name,
-            "template": finding.location.template,
-            "templatePath": finding.location.template_path,
-            "logicalId": finding.location.logical_id,
-            "constructPath": finding.location.construct_path,
-            "port": finding.port,
-            "protocol": finding.protocol,
-            "sources": list(finding.sources),
-            "rules": list(finding.contributors),
-            "message": finding.message,
-            "fix": finding.fix,
-            "acknowledged": finding.acknowledgement is not None,
-            "acknowledgementReason": finding.acknowledgement,
-        }
-        for finding in findings
-    ]
+    records = []
+    for finding in findings:
+        location = finding.location
+        code = finding.code_location
+        records.append(
+            {
+                "rule": finding.rule_id,
+                "ruleName": finding.rule_name,
+                "template": location.template,
+                "templatePath": location.template_path,
+                "logicalId": location.logical_id,
+                "constructPath": location.construct_path,
+                "codeLocation": {"path": code.path, "line": code.line} if code is not None else None,
+                "port": finding.port,
+                "protocol": finding.protocol,
+                "sources": list(finding.sources),
+                "rules": list(finding.contributors),
+                "message": finding.message,
+                "fix": finding.fix,
+                "acknowledged": finding.acknowledgement is not None,
+                "acknowledgementReason": finding.acknowledgement,
+            }
+        )
     active = sum(not record["acknowledged"] for record in records)
     summary = {"findings": active, "acknowledged": len(records) - active, "passed": active == 0}
     return json.dumps({"tool": PACK_NAME, "summary": summary, "findings": records}, indent=2) + "\n"
 
 
 def render_sarif(findings: Sequence[Finding]) -> str:
+    from ..version import package_version
+
     rules = [
         {
-            "id": rule.value,
-            "name": rule.value,
-            "shortDescription": {"text": rule.summary},
+            "id": rule.id,
+            "name": _pascal_case(rule.name),
+            "shortDescription": {"text": rule.name},
             "fullDescription": {"text": rule.summary},
-            "help": {"text": rule.fix},
-            "helpUri": INFORMATION_URI,
+            "help": {"text": rule.fix, "markdown": f"**{rule.name}.** {rule.summary}\n\n**Fix.** {rule.fix}"},
             "defaultConfiguration": {"level": "error"},
             "properties": {"tags": ["security"], "security-severity": "8.0"},
         }
-        for rule in Rule
+        for rule in RULES
     ]
-    results = [_sarif_result(finding) for finding in findings]
-    run = {"tool": {"driver": {"name": PACK_NAME, "informationUri": INFORMATION_URI, "rules": rules}}, "results": results}
-    document = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [run],
+    run = {
+        "tool": {"driver": {"name": PACK_NAME, "version": package_version(), "rules": rules}},
+        "originalUriBaseIds": {SRCROOT: {"uri": _directory_uri(os.getcwd())}},
+        "results": [_sarif_result(finding) for finding in findings],
     }
+    document = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2) + "\n"
+
+
+def _pascal_case(text: str) -> str:
+    return "".join(word[:1].upper() + word[1:] for word in text.replace("-", " ").split())
+
+
+def _directory_uri(path: str) -> str:
+    return "file://" + path.replace(os.sep, "/").rstrip("/") + "/"
+
+
+def _relative(path: str) -> str:
+    return os.path.relpath(path).replace(os.sep, "/")
 
 
 def _sarif_result(finding: Finding) -> dict:
     location = finding.location
-    uri = Path(os.path.relpath(location.template_path)).as_posix() if location.template_path else location.template
     logical = {"name": location.logical_id, "kind": "resource"}
     if location.construct_path:
         logical["fullyQualifiedName"] = location.construct_path
-    result = {
+    template_location = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": _relative(location.template_path) if location.template_path else location.template, "uriBaseId": SRCROOT},
+            "region": {"startLine": _line_of(location.template_path, location.logical_id)},
+        },
+        "logicalLocations": [logical],
+    }
+    result: dict = {
         "ruleId": finding.rule_id,
-        "ruleIndex": list(Rule).index(finding.rule),
+        "ruleIndex": RULES.index(finding.rule),
         "level": "error",
         "message": {"text": f"{finding.message}. Fix: {finding.fix}"},
-        "locations": [
+        "partialFingerprints": {"adminPortGuard/v1": _fingerprint(finding)},
+    }
+    if finding.code_location is not None:
+        code = finding.code_location
+        result["locations"] = [
             {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": uri},
-                    "region": {"startLine": _line_of(location.template_path, location.logical_id)},
-                },
+                "physicalLocation": {"artifactLocation": {"uri": code.path, "uriBaseId": SRCROOT}, "region": {"startLine": code.line}},
                 "logicalLocations": [logical],
             }
-        ],
-        "partialFingerprints": {"adminPortGuard/v1": f"{finding.rule_name}|{location.template}|{location.logical_id}"},
-    }
+        ]
+        result["relatedLocations"] = [{"id": 1, "message": {"text": "the synthesized resource"}, **template_location}]
+    else:
+        result["locations"] = [template_location]
     if finding.acknowledgement is not None:
         result["suppressions"] = [{"kind": "external", "justification": finding.acknowledgement}]
     return result
 
 
-@lru_cache(maxsize=256)
-def _template_lines(path: str) -> tuple[str, ...]:
-    try:
-        return tuple(Path(path).read_text(encoding="utf-8").splitlines())
-    except (OSError, UnicodeDecodeError):
-        return ()
+def _fingerprint(finding: Finding) -> str:
+    """Stable across runs: the rule (with port), the stack and the resource, not line numbers or messages."""
+    import hashlib
+
+    key = f"{finding.rule_name}|{finding.location.template}|{finding.location.logical_id}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+_lines: dict[str, list[str]] = {}
 
 
 def _line_of(path: str | None, logical_id: str) -> int:
-    """The 1-based line where ``logical_id`` is declared in the template (1 if it cannot be found)."""
+    """The 1-based line where ``logical_id`` is declared as a key in the template (1 if it cannot be found)."""
     if path is None:
         return 1
-    declaration = re.compile(rf"^\s*[\"']?{re.escape(logical_id)}[\"']?\s*:")
-    for number, line in enumerate(_template_lines(path), start=1):
-        if declaration.match(line):
+    if path not in _lines:
+        try:
+            with open(path, encoding="utf-8") as file:
+                _lines[path] = file.read().splitlines()
+        except (OSError, UnicodeDecodeError):
+            _lines[path] = []
+    for number, line in enumerate(_lines[path], start=1):
+        stripped = line.lstrip().lstrip("\"'")
+        if stripped.startswith(logical_id) and stripped[len(logical_id):].lstrip("\"'").lstrip().startswith(":"):
             return number
     return 1
+
+
+#: ``{format: renderer}``; the CLI offers exactly these.
+RENDERERS: dict[str, Callable[[Sequence[Finding]], str]] = {"text": render_text, "json": render_json, "sarif": render_sarif}
+
+
+def render(findings: Sequence[Finding], output_format: str) -> str:
+    return RENDERERS[output_format](findings)
+

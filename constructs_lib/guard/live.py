@@ -11,7 +11,8 @@ per source of each permission: ``IpRanges`` → ``CidrIp``, ``Ipv6Ranges`` → `
 ``UserIdGroupPairs`` → ``SourceSecurityGroupId`` (or ``SourceSecurityGroupName``), ``PrefixListIds`` →
 ``SourcePrefixListId``. A referenced prefix list whose entries can be read
 (``ec2:GetManagedPrefixListEntries``) becomes an ``AWS::EC2::PrefixList`` resource of the same template,
-so its CIDRs are checked; one that cannot be read stays a literal id and is reported as unverifiable.
+so its CIDRs are checked; one that cannot be read stays a literal id and is reported as unverifiable
+(unless the policy declares it trusted).
 
 Needs ``boto3`` (imported only here, only when the live audit runs) and read-only EC2 permissions.
 """
@@ -19,10 +20,9 @@ Needs ``boto3`` (imported only here, only when the live audit runs) and read-onl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from ..policy import Finding, Template, check_templates
+from ..policy import Finding, GuardPolicy, Template, check_templates
 
 #: Permissions the live audit needs (for documentation and error messages).
 REQUIRED_ACTIONS = ("ec2:DescribeSecurityGroups", "ec2:GetManagedPrefixListEntries", "ec2:DescribeManagedPrefixLists")
@@ -113,7 +113,7 @@ def live_template(
 ) -> Template:
     """The synthetic template, named ``live:<region>``, ready for ``check_templates``."""
     name = f"live:{region or 'default-region'}"
-    return Template(name, Path(name), template_body(groups, prefix_lists))
+    return Template(name, name, template_body(groups, prefix_lists))
 
 
 def referenced_prefix_lists(groups: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -164,7 +164,7 @@ def read_prefix_lists(client: Any, prefix_list_ids: Sequence[str]) -> dict[str, 
 
 
 def audit(
-    admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+    policy: GuardPolicy | None = None,
     *,
     region: str | None = None,
     endpoint_url: str | None = None,
@@ -181,4 +181,4 @@ def audit(
         prefix_lists = read_prefix_lists(client, referenced_prefix_lists(groups))
     except (BotoCoreError, ClientError) as error:
         raise LiveAuditError(f"cannot read security groups: {error}") from None
-    return check_templates([live_template(groups, prefix_lists, client.meta.region_name)], admin_ports)
+    return check_templates([live_template(groups, prefix_lists, client.meta.region_name)], policy)

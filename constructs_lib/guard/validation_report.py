@@ -1,68 +1,83 @@
 """Read what ``cdk synth`` recorded in ``cdk.out/validation-report.json``.
 
-Two things matter to the CLI: plugins that crashed (the CDK CLI exits 0 for them, so the CLI must
-fail instead), and the guard findings that were acknowledged, with their reasons.
+Two things matter to the CLI: plugins that crashed (the CDK CLI exits 0 for them, so the CLI must fail
+instead), and the guard findings that were acknowledged, with their reasons. A crash is a failure
+wherever the report puts it: a plugin whose report carries an error, or a ``ValidationFailed``
+violation of the guard, even one listed under ``suppressedViolations``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from pathlib import Path
+import os
 
 from ..policy import PACK_NAME, Finding, Location, Rule
 
 REPORT_FILE = "validation-report.json"
+_CRASH_PREFIX = f"{PACK_NAME}-{Rule.VALIDATION_FAILED.id}"
+#: Rules whose findings no acknowledgement can accept.
+_UNACKNOWLEDGEABLE = {f"{PACK_NAME}-{Rule.VALIDATION_FAILED.id}", f"{PACK_NAME}-{Rule.MALFORMED_TEMPLATE.id}"}
 
 
-@dataclass
 class ValidationReport:
-    """Crashed plugins as findings, and acknowledgement reasons by (rule name, template, logical id)."""
+    """Crashed plugins as findings, and acknowledgement reasons by (rule name, template file, logical id)."""
 
-    crashes: list[Finding] = field(default_factory=list)
-    acknowledgements: dict[tuple[str, Path, str], str] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.crashes: list[Finding] = []
+        self.acknowledgements: dict[tuple[str, str, str], str] = {}
 
-    def acknowledgement_for(self, rule_name: str, finding: Finding) -> str | None:
-        if finding.location.template_path is None:
+    def acknowledgement_for(self, finding: Finding) -> str | None:
+        if finding.location.template_path is None or finding.rule_name in _UNACKNOWLEDGEABLE:
             return None
-        key = (rule_name, Path(finding.location.template_path).resolve(), finding.location.logical_id)
+        key = (finding.rule_name, os.path.realpath(finding.location.template_path), finding.location.logical_id)
         return self.acknowledgements.get(key)
 
 
-def read_validation_reports(paths: list[Path]) -> ValidationReport:
+def read_validation_reports(paths: list[str]) -> ValidationReport:
     """Collect crashes and acknowledgements from the validation reports of the cloud assemblies in ``paths``."""
     result = ValidationReport()
     for assembly in paths:
-        report_path = assembly / REPORT_FILE
-        if not (assembly.is_dir() and report_path.is_file()):
+        report_path = os.path.join(assembly, REPORT_FILE)
+        if not (os.path.isdir(assembly) and os.path.isfile(report_path)):
             continue
         try:
-            report = json.loads(report_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
+            with open(report_path, encoding="utf-8") as file:
+                report = json.load(file)
+            plugins = report.get("pluginReports") or []
+            if not isinstance(plugins, list):
+                raise ValueError("pluginReports is not a list")
+        except (OSError, ValueError, AttributeError) as error:
             result.crashes.append(_crash(report_path, "validation report", f"the report is unreadable: {error}"))
             continue
-        for plugin in report.get("pluginReports") or []:
+        for plugin in plugins:
+            if not isinstance(plugin, dict):
+                continue
             name = str(plugin.get("pluginName", "(unnamed plugin)"))
-            error = (plugin.get("metadata") or {}).get("error")
+            error = (plugin.get("metadata") or {}).get("error") if isinstance(plugin.get("metadata"), dict) else None
             if error or (plugin.get("conclusion") == "failure" and not plugin.get("violations")):
                 result.crashes.append(_crash(report_path, name, str(error or "failed without reporting a violation")))
+            for violation in (plugin.get("violations") or []) + (plugin.get("suppressedViolations") or []):
+                if isinstance(violation, dict) and str(violation.get("ruleName", "")).startswith(_CRASH_PREFIX):
+                    result.crashes.append(_crash(report_path, name, str(violation.get("description", "crashed"))))
             if name == PACK_NAME:
                 _collect_acknowledgements(assembly, plugin, result.acknowledgements)
     return result
 
 
-def _crash(report_path: Path, plugin: str, error: str) -> Finding:
+def _crash(report_path: str, plugin: str, error: str) -> Finding:
     return Finding(
-        Location(str(report_path), plugin, None, str(report_path)),
+        Location(report_path, plugin, None, report_path),
         Rule.VALIDATION_FAILED,
         f"validation plugin {plugin!r} crashed during cdk synth, so its checks did not run: {error}",
     )
 
 
-def _collect_acknowledgements(assembly: Path, plugin: dict, into: dict[tuple[str, Path, str], str]) -> None:
+def _collect_acknowledgements(assembly: str, plugin: dict, into: dict[tuple[str, str, str], str]) -> None:
     for violation in plugin.get("suppressedViolations") or []:
+        if not isinstance(violation, dict):
+            continue
         for construct in violation.get("violatingConstructs") or []:
-            resource = construct.get("cloudFormationResource") or {}
-            if "templatePath" in resource and "logicalId" in resource:
-                key = (violation.get("ruleName", ""), (assembly / resource["templatePath"]).resolve(), resource["logicalId"])
-                into[key] = str(violation.get("reason", ""))
+            resource = construct.get("cloudFormationResource") or {} if isinstance(construct, dict) else {}
+            if isinstance(resource, dict) and "templatePath" in resource and "logicalId" in resource:
+                template = os.path.realpath(os.path.join(assembly, str(resource["templatePath"])))
+                into[(str(violation.get("ruleName", "")), template, str(resource["logicalId"]))] = str(violation.get("reason", ""))

@@ -1,101 +1,136 @@
-"""What the guard reports: rule ids, their documentation, and findings."""
+"""What the guard reports: its rules, where a finding is anchored, and findings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import Enum
+from collections import namedtuple
 
-
-#: The guard's name: the cdk-nag pack name and the prefix of every rule name it reports.
+#: The guard's name: the plugin name and the prefix of every rule name it reports.
 PACK_NAME = "AdminPortGuard"
 
 
-class Rule(Enum):
-    """The guard's rules. The value is the rule id, also used by cdk-nag, SARIF and acknowledgements."""
+class Rule:
+    """One of the guard's rules. ``id`` is used by the plugin, SARIF and acknowledgements; rules with
+    ``per_port`` are reported and acknowledged per admin port (``WorldOpenAdminPort[22]``)."""
 
-    WORLD_OPEN_ADMIN_PORT = "WorldOpenAdminPort"
-    UNVERIFIABLE_INGRESS = "UnverifiableIngress"
-    MALFORMED_INGRESS = "MalformedIngress"
-    VALIDATION_FAILED = "ValidationFailed"
+    __slots__ = ("id", "name", "summary", "fix", "per_port")
 
-    @property
-    def summary(self) -> str:
-        return _SUMMARIES[self]
+    def __init__(self, rule_id: str, name: str, summary: str, fix: str, *, per_port: bool = False) -> None:
+        self.id, self.name, self.summary, self.fix, self.per_port = rule_id, name, summary, fix, per_port
 
     @property
-    def fix(self) -> str:
-        return _FIXES[self]
+    def value(self) -> str:  # the rule id, as it was spelled when rules were an Enum
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"Rule.{self.id}"
+
+    WORLD_OPEN_ADMIN_PORT: Rule
+    BROAD_ADMIN_SOURCE: Rule
+    UNVERIFIABLE_INGRESS: Rule
+    MALFORMED_INGRESS: Rule
+    MALFORMED_TEMPLATE: Rule
+    VALIDATION_FAILED: Rule
 
 
-_SUMMARIES = {
-    Rule.WORLD_OPEN_ADMIN_PORT: "An admin port is reachable from the whole internet (IPv4 or IPv6).",
-    Rule.UNVERIFIABLE_INGRESS: "An ingress rule that may reach an admin port cannot be evaluated at synth time.",
-    Rule.MALFORMED_INGRESS: "An ingress rule is malformed, so what it would allow cannot be trusted.",
-    Rule.VALIDATION_FAILED: "A validation plugin (this guard or another) crashed, so the synth was not checked.",
-}
+Rule.WORLD_OPEN_ADMIN_PORT = Rule(
+    "WorldOpenAdminPort",
+    "Admin port open to the whole internet",
+    "An admin port is reachable from the whole internet (IPv4 or IPv6).",
+    "Allow the admin port only from a bastion security group (SourceSecurityGroupId) or from named admin networks; "
+    "use Session Manager instead of inbound SSH/RDP where possible.",
+    per_port=True,
+)
+Rule.BROAD_ADMIN_SOURCE = Rule(
+    "BroadAdminSource",
+    "Admin port open to a too-broad public range",
+    "An admin port is reachable from more public addresses than the configured limit "
+    "(default: more than 65,536 IPv4 addresses, a /16, or an IPv6 range larger than a /48).",
+    "Narrow the source to the admin networks that need it (a /32 per workstation, the VPN's egress range), or "
+    "reach the host through a bastion or Session Manager; if the range is intended, raise the limit with a reason.",
+    per_port=True,
+)
+Rule.UNVERIFIABLE_INGRESS = Rule(
+    "UnverifiableIngress",
+    "Ingress that cannot be checked at synth time",
+    "A rule that may reach an admin port cannot be evaluated at synth time.",
+    "Use a literal CIDR, a parameter with AllowedValues, a prefix list defined in the app (or one declared trusted "
+    "in admin-port-guard.trustedPrefixLists), or a security-group source; or acknowledge with the reason it is safe.",
+)
+Rule.MALFORMED_INGRESS = Rule(
+    "MalformedIngress",
+    "Malformed ingress rule",
+    "An ingress rule is malformed, so what it would allow cannot be trusted.",
+    "Write the rule as EC2 expects: IpProtocol tcp/udp/icmp/icmpv6/-1 or a protocol number, FromPort <= ToPort "
+    "within 0-65535, exactly one source, and a CIDR of the form address/length without host bits.",
+)
+Rule.MALFORMED_TEMPLATE = Rule(
+    "MalformedTemplate",
+    "Template CloudFormation would refuse or read differently",
+    "The template has a structure CloudFormation would refuse or read differently from how it looks.",
+    "Fix the template: unique keys, only CloudFormation's YAML tags, a Resources mapping whose resources are "
+    "mappings with a string Type and a Properties mapping.",
+)
+Rule.VALIDATION_FAILED = Rule(
+    "ValidationFailed",
+    "The check itself failed",
+    "A validation plugin (this guard or another) crashed, so the synth was not checked.",
+    "Read the error, fix the app or the plugin, and synthesize again; a crashed check is never a pass.",
+)
 
-_FIXES = {
-    Rule.WORLD_OPEN_ADMIN_PORT: (
-        "Allow the admin port only from a bastion security group (SourceSecurityGroupId) or from named "
-        "admin networks; use Session Manager instead of inbound SSH/RDP where possible."
-    ),
-    Rule.UNVERIFIABLE_INGRESS: (
-        "Use a literal CIDR, a parameter with AllowedValues, a prefix list defined in the same app, or a "
-        "security-group source; or acknowledge the finding with the reason the source is safe."
-    ),
-    Rule.MALFORMED_INGRESS: (
-        "Write the rule as EC2 expects: IpProtocol tcp/udp/icmp/icmpv6/-1 or a protocol number, FromPort <= "
-        "ToPort within 0-65535, exactly one source, and a CIDR of the form address/length without host bits."
-    ),
-    Rule.VALIDATION_FAILED: (
-        "Read the error, fix the app or the plugin, and synthesize again; a crashed check is never a pass."
-    ),
-}
+#: Every rule, in the order reports list them.
+RULES = (
+    Rule.WORLD_OPEN_ADMIN_PORT,
+    Rule.BROAD_ADMIN_SOURCE,
+    Rule.UNVERIFIABLE_INGRESS,
+    Rule.MALFORMED_INGRESS,
+    Rule.MALFORMED_TEMPLATE,
+    Rule.VALIDATION_FAILED,
+)
+
+#: Where a finding is anchored: a resource of a template, its CDK construct path if known, the template's file.
+Location = namedtuple("Location", "template logical_id construct_path template_path", defaults=(None, None))
+
+#: A source line in the user's code (CDK apps: the line that created the construct), path relative to the repo.
+CodeLocation = namedtuple("CodeLocation", "path line")
 
 
-@dataclass(frozen=True, order=True)
-class Location:
-    """Where a finding is anchored: a resource of a template (and its CDK construct path, if known)."""
+class Finding(
+    namedtuple(
+        "Finding",
+        "location rule message port protocol sources contributors advice acknowledgement code_location",
+        defaults=(None, None, (), (), None, None, None),
+    )
+):
+    """One violation of a rule at one location (for per-port rules: one port of one group or attachment).
 
-    template: str
-    logical_id: str
-    construct_path: str | None = None
-    template_path: str | None = field(default=None, compare=False)
+    ``sources`` are the sources that make the port open, ``contributors`` the rules that admit them,
+    ``advice`` a fix specific to this finding (else the rule's), ``acknowledgement`` the reason it was
+    acknowledged, ``code_location`` the user's source line, when the cloud assembly records it.
+    """
 
-
-@dataclass(frozen=True)
-class Finding:
-    """One violation of a rule at one location (for world-open ports: one port of one security group)."""
-
-    location: Location
-    rule: Rule
-    message: str
-    port: int | None = None
-    protocol: str | None = None
-    sources: tuple[str, ...] = ()
-    contributors: tuple[str, ...] = ()
-    acknowledgement: str | None = None
+    __slots__ = ()
 
     @property
     def rule_id(self) -> str:
-        return self.rule.value
+        return self.rule.id
 
     @property
     def fix(self) -> str:
-        return self.rule.fix
+        return self.advice or self.rule.fix
 
     @property
     def check_name(self) -> str:
-        """The rule name with the port for world-open findings: ``WorldOpenAdminPort[22]``.
+        """The rule id, with the port for per-port rules: ``WorldOpenAdminPort[22]``.
 
         Acknowledgements name this, so acknowledging SSH never silences RDP.
         """
-        return f"{self.rule.value}[{self.port}]" if self.rule is Rule.WORLD_OPEN_ADMIN_PORT else self.rule.value
+        return f"{self.rule.id}[{self.port}]" if self.rule.per_port else self.rule.id
 
     @property
     def rule_name(self) -> str:
-        """The name cdk-nag reports, ``AdminPortGuard-WorldOpenAdminPort[22]``; prefix ``AdminPortGuard::`` to acknowledge."""
+        """The name the plugin reports, ``AdminPortGuard-WorldOpenAdminPort[22]``; acknowledge ``AdminPortGuard::`` + it."""
         return f"{PACK_NAME}-{self.check_name}"
 
     def sort_key(self) -> tuple:
-        return (self.location.template, self.location.logical_id, self.rule.value, self.port or 0, self.message)
+        location = self.location
+        return (location.template, location.logical_id, self.rule.id, self.port or 0, self.message)

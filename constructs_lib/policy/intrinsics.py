@@ -1,21 +1,25 @@
 """Evaluate CloudFormation intrinsic functions to the set of values they may take at deploy time.
 
-``Resolver.candidates(node)`` returns every value ``node`` can deploy as: each ``Fn::If`` branch,
-every ``Default``/``AllowedValues`` of a referenced parameter, every entry of a mapping whose key is
-not known. What cannot be known at synth time becomes an ``Unknown`` carrying the reason, never a
-guess. References to resources become ``ResourceRef`` values, so callers can tell "the security group
-``WebSG``" from a string.
+``Resolver.candidates(node)`` returns every value ``node`` can deploy as: each ``Fn::If`` branch whose
+condition can hold, every ``Default``/``AllowedValues`` of a referenced parameter, every entry of a
+mapping whose key is not known. What cannot be known at synth time becomes an ``Unknown`` carrying the
+reason, never a guess. References to resources become ``ResourceRef`` values, so callers can tell "the
+security group ``WebSG``" from a string.
+
+``Resolver.condition(name)`` is the set of truth values a condition of the ``Conditions`` section may
+take (``{True}``, ``{False}`` or both). Inside conditions a parameter without ``AllowedValues`` may be
+anything, so a condition on it is both; conditions are treated as independent of each other, which can
+only add possibilities. A condition is never decided "false" unless no parameter value makes it true.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from .cidr import BITS, format_address, parse_cidr
 
 if TYPE_CHECKING:
     from .templates import Template
@@ -24,20 +28,38 @@ if TYPE_CHECKING:
 MAX_CANDIDATES = 64
 
 
-@dataclass(frozen=True)
 class Unknown:
-    """A value that cannot be determined from the templates alone."""
+    """A value that cannot be determined from the templates alone; ``reason`` says why."""
 
-    reason: str
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.reason == self.reason
+
+    def __hash__(self) -> int:
+        return hash(("Unknown", self.reason))
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.reason!r})"
 
 
-@dataclass(frozen=True)
-class ResourceRef:
-    """``Ref``/``Fn::GetAtt`` of a resource in one of the analysed templates."""
+class ResourceRef(tuple):
+    """``Ref``/``Fn::GetAtt`` of a resource in one of the analysed templates: ``(template, logical_id, attribute)``."""
 
-    template: str
-    logical_id: str
-    attribute: str | None = None
+    __slots__ = ()
+
+    def __new__(cls, template: str, logical_id: str, attribute: str | None = None) -> ResourceRef:
+        return tuple.__new__(cls, (template, logical_id, attribute))
+
+    template = property(lambda self: self[0])
+    logical_id = property(lambda self: self[1])
+    attribute = property(lambda self: self[2])
+
+    def __repr__(self) -> str:
+        return f"ResourceRef{tuple(self)!r}"
 
 
 class _NoValue:
@@ -47,8 +69,6 @@ class _NoValue:
 
 #: ``Ref: AWS::NoValue``: the property is removed.
 NO_VALUE = _NoValue()
-
-_SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
 def _product(options: list[list[Any]], combine: Callable[[tuple], Any]) -> list[Any]:
@@ -67,7 +87,7 @@ def _product(options: list[list[Any]], combine: Callable[[tuple], Any]) -> list[
 
 def _as_string(value: Any) -> str | Unknown:
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        return Unknown(f"{json.dumps(value) if not isinstance(value, ResourceRef) else value} is not a string")
+        return Unknown(f"{json.dumps(value, default=str)} is not a string")
     if isinstance(value, (str, int, float)):
         return str(value)
     if isinstance(value, ResourceRef):
@@ -79,7 +99,8 @@ class Resolver:
     """Evaluates intrinsic functions within one template.
 
     ``exports`` maps export names to the ``(resolver, value node)`` that produces them, across every
-    template under analysis, so ``Fn::ImportValue`` follows cross-stack references.
+    template under analysis, so ``Fn::ImportValue`` follows cross-stack references. ``problems`` collects
+    ``(path, message)`` for malformed conditions (CloudFormation would refuse the template).
     """
 
     def __init__(self, name: str, template: Mapping[str, Any], exports: Mapping[str, tuple[Resolver, Any]]):
@@ -87,7 +108,11 @@ class Resolver:
         self.parameters: Mapping[str, Any] = _mapping(template.get("Parameters"))
         self.mappings: Mapping[str, Any] = _mapping(template.get("Mappings"))
         self.resources: Mapping[str, Any] = _mapping(template.get("Resources"))
+        self.conditions: Mapping[str, Any] = _mapping(template.get("Conditions"))
         self.exports = exports
+        self.problems: list[tuple[str, str]] = []
+        self._truths: dict[str, frozenset[bool]] = {}
+        self._free_parameters = False  # inside a condition, a parameter without AllowedValues may be anything
         self._functions: dict[str, Callable[[Any], list[Any]]] = {
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
@@ -103,7 +128,7 @@ class Resolver:
 
     def candidates(self, node: Any) -> list[Any]:
         """Every value ``node`` may take: literals, ``ResourceRef``, ``NO_VALUE`` or ``Unknown``."""
-        if isinstance(node, dict) and len(node) == 1:
+        if type(node) is dict and len(node) == 1:
             (key, argument), = node.items()
             function = self._functions.get(key)
             if function is not None:
@@ -126,12 +151,65 @@ class Resolver:
                 result.append(Unknown(f"{json.dumps(value, default=str)} is not a list"))
             else:
                 elements = [[item for item in self.candidates(element) if item is not NO_VALUE] for element in value]
-                result.extend(_product(elements, list))
+                result.extend(_product([option or [NO_VALUE] for option in elements], _without_no_value))
         return result
+
+    # --- conditions ------------------------------------------------------------------------------
+
+    def condition(self, name: Any, path: str = "Conditions") -> frozenset[bool]:
+        """The truth values condition ``name`` may take; an undefined name is a problem and may be either."""
+        if not isinstance(name, str) or name not in self.conditions:
+            self.problems.append((path, f"condition {json.dumps(name, default=str)} is not defined in Conditions"))
+            return BOTH
+        if name not in self._truths:
+            self._truths[name] = BOTH  # a cycle through this name decides nothing
+            free, self._free_parameters = self._free_parameters, True
+            try:
+                self._truths[name] = self._truth(self.conditions[name], f"Conditions.{name}")
+            finally:
+                self._free_parameters = free
+        return self._truths[name]
+
+    def _truth(self, node: Any, path: str) -> frozenset[bool]:
+        if not (type(node) is dict and len(node) == 1):
+            self.problems.append((path, f"{json.dumps(node, default=str)} is not a condition function"))
+            return BOTH
+        (key, argument), = node.items()
+        if key == "Condition":
+            return self.condition(argument, path)
+        if key == "Fn::Not" and isinstance(argument, list) and len(argument) == 1:
+            return frozenset(not value for value in self._truth(argument[0], f"{path}.Fn::Not"))
+        if key in ("Fn::And", "Fn::Or") and isinstance(argument, list) and 2 <= len(argument) <= 10:
+            parts = [self._truth(item, f"{path}.{key}[{index}]") for index, item in enumerate(argument)]
+            decisive = key == "Fn::Or"  # Or: one True decides; And: one False decides
+            result = set()
+            if any(decisive in part for part in parts):
+                result.add(decisive)
+            if all((not decisive) in part for part in parts):
+                result.add(not decisive)
+            return frozenset(result)
+        if key == "Fn::Equals" and isinstance(argument, list) and len(argument) == 2:
+            return self._equals(argument[0], argument[1])
+        self.problems.append((path, f"{key} {json.dumps(argument, default=str)} is not a valid condition function"))
+        return BOTH
+
+    def _equals(self, left: Any, right: Any) -> frozenset[bool]:
+        lefts, rights = self.candidates(left), self.candidates(right)
+        if len(lefts) * len(rights) > MAX_CANDIDATES:
+            return BOTH
+        result = set()
+        for a, b in itertools.product(lefts, rights):
+            a, b = _comparable(a), _comparable(b)
+            if a is None or b is None:
+                return BOTH
+            result.add(a == b)
+        return frozenset(result)
+
+    # --- functions -------------------------------------------------------------------------------
 
     def _ref(self, name: Any) -> list[Any]:
         if not isinstance(name, str):
-            return [Unknown(f"Ref to {json.dumps(name)} is malformed")]
+            return [Unknown(f"Ref to {json.dumps(name, default=str)} is malformed")]
         if name == "AWS::NoValue":
             return [NO_VALUE]
         if name in self.parameters:
@@ -146,10 +224,13 @@ class Resolver:
         kind = str(spec.get("Type", "String"))
         if kind.startswith("AWS::SSM::Parameter::Value"):
             return [Unknown(f"parameter {name} is read from SSM Parameter Store at deploy time")]
+        allowed = spec.get("AllowedValues")
+        if self._free_parameters and not isinstance(allowed, list):
+            return [Unknown(f"parameter {name} has no AllowedValues: any value may be passed at deploy time")]
         values = []
         if "Default" in spec:
             values.append(spec["Default"])
-        values.extend(value for value in spec.get("AllowedValues") or [] if value not in values)
+        values.extend(value for value in (allowed if isinstance(allowed, list) else []) if value not in values)
         if not values:
             return [Unknown(f"parameter {name} has no Default and no AllowedValues")]
         if kind == "CommaDelimitedList" or kind.startswith("List<"):
@@ -160,7 +241,7 @@ class Resolver:
         if isinstance(argument, str) and "." in argument:
             argument = argument.split(".", 1)
         if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)):
-            return [Unknown(f"Fn::GetAtt {json.dumps(argument)} is malformed")]
+            return [Unknown(f"Fn::GetAtt {json.dumps(argument, default=str)} is malformed")]
         logical_id, attribute = argument
         resource = _mapping(self.resources.get(logical_id))
         if not resource:
@@ -171,12 +252,14 @@ class Resolver:
 
     def _if(self, argument: Any) -> list[Any]:
         if not (isinstance(argument, list) and len(argument) == 3):
-            return [Unknown(f"Fn::If {json.dumps(argument)} is malformed")]
-        return self.candidates(argument[1]) + self.candidates(argument[2])
+            return [Unknown(f"Fn::If {json.dumps(argument, default=str)} is malformed")]
+        truths = self.condition(argument[0], "Fn::If")
+        values = self.candidates(argument[1]) if True in truths else []
+        return values + self.candidates(argument[2]) if False in truths else values
 
     def _join(self, argument: Any) -> list[Any]:
         if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)):
-            return [Unknown(f"Fn::Join {json.dumps(argument)} is malformed")]
+            return [Unknown(f"Fn::Join {json.dumps(argument, default=str)} is malformed")]
         delimiter = argument[0]
         joined: list[Any] = []
         for parts in self.lists(argument[1]):
@@ -185,19 +268,17 @@ class Resolver:
                 continue
             strings = [_as_string(part) for part in parts]
             unknown = next((part for part in strings if isinstance(part, Unknown)), None)
-            joined.append(unknown if unknown is not None else delimiter.join(strings))
+            joined.append(unknown if unknown is not None else delimiter.join(strings))  # type: ignore[arg-type]
         return joined
 
     def _select(self, argument: Any) -> list[Any]:
         if not (isinstance(argument, list) and len(argument) == 2):
-            return [Unknown(f"Fn::Select {json.dumps(argument)} is malformed")]
-        indexes = self.strings(argument[0])
-        lists = self.lists(argument[1])
+            return [Unknown(f"Fn::Select {json.dumps(argument, default=str)} is malformed")]
         selected: list[Any] = []
-        for index, items in itertools.product(indexes, lists):
+        for index, items in itertools.product(self.strings(argument[0]), self.lists(argument[1])):
             if isinstance(index, Unknown) or isinstance(items, Unknown):
                 selected.append(index if isinstance(index, Unknown) else items)
-            elif not index.isdigit() or int(index) >= len(items):
+            elif not (index.isascii() and index.isdigit()) or int(index) >= len(items):
                 selected.append(Unknown(f"Fn::Select index {index} is outside the list"))
             else:
                 selected.append(items[int(index)])
@@ -205,20 +286,20 @@ class Resolver:
 
     def _split(self, argument: Any) -> list[Any]:
         if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str) and argument[0]):
-            return [Unknown(f"Fn::Split {json.dumps(argument)} is malformed")]
+            return [Unknown(f"Fn::Split {json.dumps(argument, default=str)} is malformed")]
         return [
             value if isinstance(value, Unknown) else value.split(argument[0]) for value in self.strings(argument[1])
         ]
 
     def _find_in_map(self, argument: Any) -> list[Any]:
         if not (isinstance(argument, list) and len(argument) in (3, 4)):
-            return [Unknown(f"Fn::FindInMap {json.dumps(argument)} is malformed")]
+            return [Unknown(f"Fn::FindInMap {json.dumps(argument, default=str)} is malformed")]
         default = _mapping(argument[3]).get("DefaultValue") if len(argument) == 4 else None
         levels: list[Any] = [self.mappings]
         for key_node in argument[:3]:
             next_levels: list[Any] = []
             for level in levels:
-                if isinstance(level, Unknown):
+                if isinstance(level, Unknown) or level is None:
                     next_levels.append(level)
                     continue
                 level = _mapping(level)
@@ -243,12 +324,16 @@ class Resolver:
         elif isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str):
             text, variables = argument[0], _mapping(argument[1])
         else:
-            return [Unknown(f"Fn::Sub {json.dumps(argument)} is malformed")]
+            return [Unknown(f"Fn::Sub {json.dumps(argument, default=str)} is malformed")]
         pieces: list[list[Any]] = []
         position = 0
-        for match in _SUB_PLACEHOLDER.finditer(text):
-            pieces.append([text[position : match.start()]])
-            name = match.group(1)
+        while True:
+            start = text.find("${", position)
+            end = text.find("}", start + 2) if start >= 0 else -1
+            if end < 0:
+                break
+            pieces.append([text[position:start]])
+            name = text[start + 2 : end]
             if name.startswith("!"):
                 pieces.append(["${" + name[1:] + "}"])
             elif name in variables:
@@ -257,27 +342,16 @@ class Resolver:
                 pieces.append([_as_string(value) for value in self._get_att(name)])
             else:
                 pieces.append(self.strings({"Ref": name}))
-            position = match.end()
+            position = end + 1
         pieces.append([text[position:]])
         return _product(pieces, "".join)
 
     def _cidr(self, argument: Any) -> list[Any]:
         """``Fn::Cidr [block, count, host bits]``: the first ``count`` subnets with ``host bits`` host bits."""
         if not (isinstance(argument, list) and len(argument) == 3):
-            return [Unknown(f"Fn::Cidr {json.dumps(argument)} is malformed")]
+            return [Unknown(f"Fn::Cidr {json.dumps(argument, default=str)} is malformed")]
         options = [self.strings(node) for node in argument]
-        return _product(options, self._subnets)
-
-    @staticmethod
-    def _subnets(choice: tuple[str, str, str]) -> list[str] | Unknown:
-        block, count, host_bits = choice
-        try:
-            network = ipaddress.ip_network(block, strict=True)
-            prefix = network.max_prefixlen - int(host_bits)
-            subnets = itertools.islice(network.subnets(new_prefix=prefix), int(count))
-            return [str(subnet) for subnet in subnets]
-        except ValueError as error:
-            return Unknown(f"Fn::Cidr {list(choice)} is invalid: {error}")
+        return _product(options, _subnets)
 
     def _import_value(self, argument: Any) -> list[Any]:
         values: list[Any] = []
@@ -290,6 +364,40 @@ class Resolver:
             else:
                 values.append(Unknown(f"Fn::ImportValue {name!r} comes from a stack outside this input"))
         return values
+
+
+#: Both truth values: a condition that cannot be decided.
+BOTH = frozenset((True, False))
+
+
+def _comparable(value: Any) -> str | tuple | None:
+    """A value as ``Fn::Equals`` compares it (strings; lists element-wise), ``None`` if unknown."""
+    if isinstance(value, list):
+        items = [_comparable(item) for item in value]
+        return None if any(item is None for item in items) else tuple(items)  # type: ignore[return-value]
+    text = _as_string(value)
+    return None if isinstance(text, Unknown) else text
+
+
+def _without_no_value(choice: tuple) -> list[Any]:
+    return [item for item in choice if item is not NO_VALUE]
+
+
+def _subnets(choice: tuple[str, str, str]) -> list[str] | Unknown:
+    block, count, host_bits = choice
+    try:
+        network = parse_cidr(block)
+    except ValueError as error:
+        return Unknown(f"Fn::Cidr {list(choice)} is invalid: {error}")
+    if not (count.isascii() and count.isdigit() and host_bits.isascii() and host_bits.isdigit()):
+        return Unknown(f"Fn::Cidr {list(choice)} is invalid: count and host bits must be whole numbers")
+    bits = BITS[network.version]
+    prefix = bits - int(host_bits)
+    if not network.prefixlen <= prefix <= bits or not 1 <= int(count) <= 256:
+        return Unknown(f"Fn::Cidr {list(choice)} is invalid: cannot cut /{prefix} subnets from {block}")
+    step = 1 << (bits - prefix)
+    available = network.num_addresses // step
+    return [f"{format_address(network.version, network.first + index * step)}/{prefix}" for index in range(min(int(count), available))]
 
 
 def resolvers_for(templates: Sequence[Template]) -> list[Resolver]:

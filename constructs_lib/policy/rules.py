@@ -1,131 +1,174 @@
-"""The rule: no admin port may be reachable from the whole internet.
+"""The rules: no admin port may be reachable from the whole internet, or from a too-broad public range.
 
-For each security group and admin port, the CIDRs allowed to reach that TCP port (rules for TCP or
-for all protocols) are united; if the union covers every public IPv4 address or every global-unicast
-IPv6 address, the port is world-open. Rules whose protocol, ports or source are unknown at synth
-time are reported when they could make an admin port world-open.
+Each group (security group, or a firewall a service makes) is judged on its own, and each attachment
+(the groups on one network interface) on the union of its groups' rules, because EC2 unites them:
+two groups that each admit half of the internet expose the port together. An attachment is reported
+only for what none of its groups reports alone. For each admin port the CIDR sources of the rules
+that admit TCP to it (rules for TCP or for all protocols) are measured by ``reach.verdict``.
+Rules whose protocol, ports or source are unknown at synth time are reported when, at their widest,
+they could make the port open.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 
-from .cidr import PUBLIC_IPV4, PUBLIC_IPV6, world_families
+from .cidr import PUBLIC_SIZE, is_public
+from .config import GuardPolicy
 from .findings import Finding, Location, Rule
-from .ingress import Inventory, Permission
+from .model import Attachment, Group, Inventory, Permission
+from .reach import Thresholds, Verdict, covering, verdict
 
-#: Ports that give a shell or a desktop on the host. Extend or replace them with ``admin_ports``.
-DEFAULT_ADMIN_PORTS: Mapping[int, str] = {
-    22: "SSH",
-    23: "Telnet",
-    3389: "RDP",
-    5900: "VNC",
-    5985: "WinRM over HTTP",
-    5986: "WinRM over HTTPS",
-}
+#: Sources that never count as internet addresses: other groups, a service's own client ranges.
+_NOT_ADDRESSES = frozenset({"security-group", "service"})
 
 
-def parse_admin_ports(text: str) -> dict[int, str]:
-    """Parse ``"22,3389,8443"`` into admin ports, naming the well-known ones; ``ValueError`` if malformed."""
-    ports: dict[int, str] = {}
-    for item in text.split(","):
-        item = item.strip()
-        if not item.isdigit() or not 0 < int(item) <= 65535:
-            raise ValueError(f"admin port {item!r} is not a TCP port number 1-65535")
-        ports[int(item)] = DEFAULT_ADMIN_PORTS.get(int(item), "admin")
-    return ports
-
-
-def normalize_admin_ports(ports: Iterable[int] | Mapping[int, str] | None) -> dict[int, str]:
-    """Admin ports as ``{port: name}``; ``None`` means the defaults. ``ValueError`` for a bad port."""
-    if ports is None:
-        return dict(DEFAULT_ADMIN_PORTS)
-    names = ports if isinstance(ports, Mapping) else {port: DEFAULT_ADMIN_PORTS.get(port, "admin") for port in ports}
-    for port in names:
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port <= 65535:
-            raise ValueError(f"admin port {port!r} is not a TCP port number 1-65535")
-    if not names:
-        raise ValueError("the set of admin ports is empty; the guard would check nothing")
-    return dict(names)
-
-
-def evaluate(inventory: Inventory, admin_ports: Mapping[int, str]) -> list[Finding]:
-    """All findings: those found while reading the rules, plus world-open and unverifiable admin ports."""
+def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
+    """All findings: those found while reading, plus open and unverifiable admin ports."""
     findings = list(inventory.findings)
-    lowest, highest = min(admin_ports), max(admin_ports)
-    by_group: dict[str, list[Permission]] = defaultdict(list)  # rules that may reach some admin port
+    ports = sorted(policy.admin_ports.items())
+    lowest, highest = ports[0][0], ports[-1][0]
+    by_group: dict[str, list[Permission]] = {}  # rules that may admit internet addresses to some admin port
     for permission in inventory.permissions:
-        if (
-            permission.source.kind != "security-group"
-            and permission.reaches_tcp_port_range(lowest, highest)
-        ):
-            by_group[permission.group].append(permission)
-    doubtful: dict[tuple[Location, str, str], list[int]] = defaultdict(list)
-    ports_in_order = sorted(admin_ports.items())
-    for group, permissions in by_group.items():
-        anchor = inventory.groups[group].location
-        for port, name in ports_in_order:
-            reaching = [p for p in permissions if p.ports[0] <= port <= p.ports[1]]
+        source = permission.source
+        if source.kind in _NOT_ADDRESSES or (source.kind == "prefix-list" and source.label in policy.trusted_prefix_lists):
+            continue
+        if permission.reaches_tcp_ports(lowest, highest):
+            by_group.setdefault(permission.group, []).append(permission)
+
+    opened: dict[tuple[str, int], Rule] = {}
+    doubtful: dict[tuple[Location, str, str], list[int]] = {}
+    for key, permissions in by_group.items():
+        group = inventory.groups.get(key) or Group(key, permissions[0].origin, False)
+        for port, name in ports:
+            reaching = covering(permissions, port)
             if not reaching:
                 continue
             definite = [p for p in reaching if p.certain and p.source.network is not None]
-            open_families = world_families(p.source.network for p in definite)
-            if open_families:
-                findings.append(_world_open(anchor, port, name, open_families, definite))
-                continue
-            for permission in reaching:
-                if permission.certain and permission.source.network is not None:
+            found = verdict([p.source.network for p in definite], policy.thresholds)
+            if found.families:
+                opened[(key, port)] = Rule.WORLD_OPEN_ADMIN_PORT if found.world else Rule.BROAD_ADMIN_SOURCE
+                findings.append(_open_finding(group.location, _group_subject(group), port, name, found, definite, policy.thresholds, group.fix))
+                if found.world:
                     continue
-                if _could_open(permission, definite):
-                    doubtful[(permission.origin, permission.rule_label, _doubt(permission))].append(port)
-    for (origin, label, reason), ports in doubtful.items():
-        port_list = ", ".join(f"{port} ({admin_ports[port]})" for port in ports)
+            for permission in reaching:
+                if permission in definite:
+                    continue
+                if _could_open(permission, definite, found, policy.thresholds):
+                    reason = _doubt(permission, policy)
+                    doubtful.setdefault((permission.origin, permission.rule_label, reason), []).append(port)
+
+    for attachment in inventory.attachments:
+        findings.extend(_attachment_findings(attachment, inventory, by_group, opened, ports, policy.thresholds))
+
+    for (origin, label, reason), doubtful_ports in doubtful.items():
+        port_list = ", ".join(f"{port} ({policy.admin_ports[port]})" for port in doubtful_ports)
         findings.append(
-            Finding(
-                origin,
-                Rule.UNVERIFIABLE_INGRESS,
-                f"{label} may open admin port {port_list} to the internet: {reason}",
-                port=ports[0],
-            )
+            Finding(origin, Rule.UNVERIFIABLE_INGRESS, f"{label} may open admin port {port_list} to the internet: {reason}", port=doubtful_ports[0])
         )
     return sorted(set(findings), key=Finding.sort_key)
 
 
-def _could_open(permission: Permission, definite: Sequence[Permission]) -> bool:
-    """Whether an uncertain permission, at its widest, would make the port world-open."""
+def _attachment_findings(
+    attachment: Attachment,
+    inventory: Inventory,
+    by_group: dict[str, list[Permission]],
+    opened: dict[tuple[str, int], Rule],
+    ports: list[tuple[int, str]],
+    thresholds: Thresholds | None,
+) -> list[Finding]:
+    """What the union of an attachment's groups opens that none of its groups opens alone."""
+    members = [key for key in attachment.groups if key in by_group]
+    if len(members) < 2:
+        return []
+    permissions = [p for key in members for p in by_group[key]]
+    findings = []
+    for port, name in ports:
+        definite = [p for p in covering(permissions, port) if p.certain and p.source.network is not None]
+        found = verdict([p.source.network for p in definite], thresholds)
+        if not found.families:
+            continue
+        alone = [opened.get((key, port)) for key in members]
+        if Rule.WORLD_OPEN_ADMIN_PORT in alone or (not found.world and Rule.BROAD_ADMIN_SOURCE in alone):
+            continue  # a group already reports it (at least as strongly)
+        groups = sorted({_group_name(inventory, p.group) for p in definite})
+        subject = f"{attachment.kind} {attachment.name} (security groups {' and '.join(groups)} on one network interface)"
+        finding = _open_finding(attachment.location, subject, port, name, found, definite, thresholds, None)
+        findings.append(finding._replace(message=finding.message + "; no group alone does, but EC2 unites the rules of the groups on an interface"))
+    return findings
+
+
+def _could_open(permission: Permission, definite: Sequence[Permission], found: Verdict, thresholds: Thresholds | None) -> bool:
+    """Whether an uncertain permission, at its widest, could make the port open (or open to the world)."""
     if permission.source.network is None:
         return True  # an unknown source may be 0.0.0.0/0
-    return bool(world_families([permission.source.network, *(p.source.network for p in definite)]))
+    widest = verdict([permission.source.network, *(p.source.network for p in definite)], thresholds)
+    return bool(widest.world) or (bool(widest.broad) and not found.broad)
 
 
-def _doubt(permission: Permission) -> str:
-    if permission.source.network is None:
-        return permission.source.label
-    return f"its protocol or ports are unknown at synth time (source {permission.source.label})"
+def _doubt(permission: Permission, policy: GuardPolicy) -> str:
+    source = permission.source
+    if source.kind == "prefix-list":
+        return (
+            f"the entries of prefix list {source.label} are managed outside the templates; if it holds only your admin "
+            f"networks, declare it trusted (admin-port-guard.trustedPrefixLists in cdk.json, or --trust-prefix-list "
+            f"{source.label}=REASON)"
+        )
+    if source.network is None:
+        return source.label
+    return f"its protocol or ports are unknown at synth time (source {source.label})"
 
 
-def _world_open(
-    anchor: Location, port: int, name: str, families: tuple[int, ...], definite: Sequence[Permission]
+def _group_subject(group: Group) -> str:
+    """How a message names a group: ``security group Web``, ``security group sg-0123 (not defined in the templates)``."""
+    key = group.key
+    if key.startswith("id:"):
+        return f"{group.kind} {key[3:]} (not defined in the templates)"
+    if key.startswith("name:"):
+        return f"{group.kind} named {key[5:]!r} (not defined in the templates)"
+    if key.startswith("unresolved:"):
+        return f"{group.kind} {key[11:]}"
+    return f"{group.kind} {key.split(':', 1)[-1]}"
+
+
+def _group_name(inventory: Inventory, key: str) -> str:
+    if key.startswith(("id:", "name:")):
+        return key.split(":", 1)[1]
+    return key.split(":", 1)[-1]
+
+
+def _open_finding(
+    anchor: Location,
+    subject: str,
+    port: int,
+    name: str,
+    found: Verdict,
+    definite: Sequence[Permission],
+    thresholds: Thresholds | None,
+    advice: str | None,
 ) -> Finding:
-    public = {4: PUBLIC_IPV4, 6: PUBLIC_IPV6}
-    contributing = [
-        p
-        for p in definite
-        if p.source.network.version in families
-        and any(p.source.network.overlaps(block) for block in public[p.source.network.version])
-    ]
+    families = found.families
+    contributing = [p for p in definite if p.source.network.version in families and is_public(p.source.network)]
     sources = tuple(sorted({p.source.label for p in contributing}))
     protocols = ",".join(sorted({p.protocol for p in contributing}))
     contributors = tuple(sorted({p.rule_label for p in contributing}))
-    internet = " and ".join(f"IPv{family}" for family in families)
-    return Finding(
-        anchor,
-        Rule.WORLD_OPEN_ADMIN_PORT,
-        f"security group {anchor.logical_id} allows tcp/{port} ({name}) from the whole {internet} internet "
-        f"via {', '.join(sources)} (protocol {protocols}; rules: {'; '.join(contributors)})",
-        port=port,
-        protocol=protocols,
-        sources=sources,
-        contributors=contributors,
-    )
+    which = f"{'rule' if len(contributors) == 1 else 'rules'} {'; '.join(contributors)}"
+    if found.world:
+        rule = Rule.WORLD_OPEN_ADMIN_PORT
+        internet = " and ".join(f"IPv{family}" for family in families)
+        message = f"{subject} allows tcp/{port} ({name}) from the whole {internet} internet via {', '.join(sources)} ({which})"
+    else:
+        rule = Rule.BROAD_ADMIN_SOURCE
+        breadth = "; ".join(_breadth(family, found.public[family == 6], thresholds) for family in families)  # type: ignore[index, arg-type]
+        message = f"{subject} allows tcp/{port} ({name}) from {', '.join(sources)}: {breadth} ({which})"
+    return Finding(anchor, rule, message, port, protocols, sources, contributors, advice)
+
+
+def _breadth(family: int, count: int, thresholds: Thresholds) -> str:
+    """``2,092,957,696 public IPv4 addresses (57 % of them), more than the limit of 65,536 addresses (a /16)``."""
+    if family == 4:
+        amount = f"{count:,} public IPv4 addresses ({count * 100 / PUBLIC_SIZE[4]:.2g} % of them)"
+    else:
+        bits = count.bit_length() - 1
+        amount = f"public IPv6 space {'the size of' if count == 1 << bits else 'larger than'} a /{128 - bits}"
+    return f"{amount}, more than the limit of {thresholds.describe(family)}"

@@ -2,159 +2,333 @@
 
 A cloud assembly (``cdk.out``) is read through its ``manifest.json``: every stack artifact, every
 nested assembly (CDK stages) and every nested-stack template referenced from a stack.
+
+Reading is strict where CloudFormation is: a file that is not JSON or YAML, or has no ``Resources``,
+is a ``TemplateError`` (the input is refused). A template that parses but that CloudFormation would
+refuse or read differently from how it looks (a duplicate key, a YAML tag that is not one of
+CloudFormation's short forms, a resource that is not a mapping, a ``Type`` that is not a string ...)
+is read as far as it can be, and each such problem is kept in ``Template.problems`` with the place
+in the file; the core reports them as ``MalformedTemplate`` findings, so they never pass.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 _TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+
+#: CloudFormation's YAML short forms (``!Ref`` ...); any other ``!tag`` is refused.
+SHORT_FORMS = frozenset(
+    {
+        "Ref", "Condition", "Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select",
+        "Split", "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length",
+    }
+)
+_SECTIONS = frozenset(
+    {
+        "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings", "Conditions",
+        "Transform", "Resources", "Outputs", "Hooks",
+    }
+)
+_RESOURCE_ATTRIBUTES = frozenset(
+    {
+        "Type", "Properties", "Condition", "DependsOn", "Metadata", "DeletionPolicy", "UpdateReplacePolicy",
+        "CreationPolicy", "UpdatePolicy", "Version",
+    }
+)
 
 
 class TemplateError(Exception):
     """An input that cannot be read as a CloudFormation template or cloud assembly."""
 
 
-@dataclass(frozen=True)
 class Template:
     """One template to analyse. ``name`` is the stack name, or the file name outside an assembly.
 
     ``construct_paths`` maps logical ids to CDK construct paths, from the cloud assembly's metadata,
-    for templates synthesized without ``aws:cdk:path`` resource metadata.
+    for templates synthesized without ``aws:cdk:path`` resource metadata; ``metadata_files`` are the
+    assembly metadata files of the stack (creation stacks, for source locations); ``problems`` are
+    ``(place, message)`` pairs for what CloudFormation would refuse.
     """
 
-    name: str
-    path: Path
-    body: dict[str, Any]
-    construct_paths: Mapping[str, str] = field(default_factory=dict, compare=False)
+    __slots__ = ("name", "path", "body", "construct_paths", "metadata_files", "problems")
+
+    def __init__(
+        self,
+        name: str,
+        path: object,
+        body: dict[str, Any],
+        construct_paths: Mapping[str, str] | None = None,
+        metadata_files: tuple[str, ...] = (),
+        problems: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self.name = name
+        self.path = os.fspath(path)
+        self.body = body
+        self.construct_paths = construct_paths or {}
+        self.metadata_files = metadata_files
+        self.problems = problems if problems is not None else []
+
+    def __repr__(self) -> str:
+        return f"Template({self.name!r}, {self.path!r})"
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """YAML loader that understands CloudFormation's short-form tags (``!Ref``, ``!GetAtt`` ...)."""
+# --- parsing -------------------------------------------------------------------------------------
 
 
-def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix in ("Ref", "Condition"):
-        return {tag_suffix: value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
+def parse_template(text: str, source: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Parse template text (JSON if it starts with ``{``, else YAML); return the body and its problems.
 
-
-_CloudFormationLoader.add_multi_constructor("!", _construct_tag)
-
-
-def read_template(path: Path) -> dict[str, Any]:
-    """Parse one template file; raise ``TemplateError`` if it is not a template."""
+    Raises ``TemplateError`` when the text is neither, or is not a CloudFormation template.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        body, problems = _parse_json(text, source) if text.lstrip().startswith("{") else _parse_yaml(text, source)
+    except TemplateError as json_error:
+        if not text.lstrip().startswith("{"):
+            raise
+        try:  # YAML flow style also starts with "{"
+            body, problems = _parse_yaml(text, source)
+        except TemplateError as yaml_error:
+            raise TemplateError(f"{source} is neither valid JSON nor valid YAML: {json_error.args[0].split(': ', 1)[-1]}; "
+                                f"as YAML: {yaml_error.args[0].split(': ', 1)[-1]}") from None
+    if not isinstance(body, dict) or "Resources" not in body:
+        raise TemplateError(f"{source} is not a CloudFormation template (no Resources section)")
+    return body, problems + structure_problems(body)
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, list[tuple[str, str]]]:
+    from . import yaml_reader  # PyYAML is imported only for YAML input
+
+    return yaml_reader.parse(text, source)
+
+
+def _parse_json(text: str, source: str) -> tuple[Any, list[tuple[str, str]]]:
+    duplicated: list[tuple[dict, list[str]]] = []
+
+    def pairs_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen: set[str] = set()
+            duplicated.append((result, [key for key, _ in pairs if key in seen or seen.add(key)]))  # type: ignore[func-returns-value]
+        return result
+
+    try:
+        body = json.loads(text, object_pairs_hook=pairs_to_dict)
+    except ValueError as error:
+        raise TemplateError(f"{source} is not valid JSON: {error}") from None
+    problems = []
+    if duplicated:
+        places = {id(mapping): keys for mapping, keys in duplicated}
+        for place, mapping in _mappings(body, ""):
+            for key in places.get(id(mapping), ()):
+                problems.append((_join(place, key), f"duplicate key {key!r}: CloudFormation refuses it, and readers disagree on which value counts"))
+    return body, problems
+
+
+def _mappings(node: Any, place: str) -> Iterator[tuple[str, dict]]:
+    """Every mapping inside ``node`` with its place (``Resources.Sg.Properties``)."""
+    if isinstance(node, dict):
+        yield place, node
+        for key, value in node.items():
+            yield from _mappings(value, _join(place, str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _mappings(value, f"{place}[{index}]")
+
+
+def _join(place: str, key: str) -> str:
+    return f"{place}.{key}" if place else key
+
+
+def structure_problems(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """What CloudFormation would refuse in the template's sections and resources (not in properties)."""
+    problems = []
+    transforms = body.get("Transform")
+    sam = transforms == "AWS::Serverless-2016-10-31" or (isinstance(transforms, list) and "AWS::Serverless-2016-10-31" in transforms)
+    for section in body:
+        if section not in _SECTIONS and not (sam and section == "Globals"):
+            problems.append((str(section), f"{section!r} is not a template section CloudFormation knows"))
+    for section in ("Parameters", "Mappings", "Conditions", "Outputs"):
+        if section in body and not isinstance(body[section], dict):
+            problems.append((section, f"{section} is a {_kind(body[section])}, not a mapping"))
+    resources = body["Resources"]
+    if not isinstance(resources, dict):
+        return problems + [("Resources", f"Resources is a {_kind(resources)}, not a mapping of logical ids to resources")]
+    for logical_id, resource in resources.items():
+        place = f"Resources.{logical_id}"
+        if str(logical_id).startswith("Fn::ForEach::"):
+            continue  # expanded by the AWS::LanguageExtensions transform; read as unverifiable
+        if not (isinstance(logical_id, str) and logical_id.isascii() and logical_id.isalnum()):
+            problems.append((place, f"logical id {logical_id!r} is not alphanumeric"))
+        if not isinstance(resource, dict):
+            problems.append((place, f"the resource is a {_kind(resource)}, not a mapping"))
+            continue
+        if "Type" not in resource:
+            problems.append((place, "the resource has no Type"))
+        elif not isinstance(resource["Type"], str) or not resource["Type"]:
+            problems.append((f"{place}.Type", f"Type is a {_kind(resource['Type'])}, not a resource type name"))
+        for attribute in resource:
+            if attribute not in _RESOURCE_ATTRIBUTES:
+                problems.append((f"{place}.{attribute}", f"{attribute!r} is not a resource attribute CloudFormation knows"))
+        if "Properties" in resource and not isinstance(resource["Properties"], dict):
+            problems.append((f"{place}.Properties", f"Properties is a {_kind(resource['Properties'])}, not a mapping"))
+        if "Condition" in resource and not isinstance(resource["Condition"], str):
+            problems.append((f"{place}.Condition", f"Condition is a {_kind(resource['Condition'])}, not a condition name"))
+    return problems
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    return f"{type(value).__name__} {value!r}" if value is not None else "null"
+
+
+def read_template(path: object) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Parse one template file; raise ``TemplateError`` if it cannot be read or is not a template."""
+    try:
+        with open(path, encoding="utf-8-sig") as file:  # type: ignore[arg-type]
+            text = file.read()
     except (OSError, UnicodeDecodeError) as error:
-        raise TemplateError(f"cannot read {path}: {error}") from None
-    try:
-        body = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_CloudFormationLoader)
-    except (ValueError, yaml.YAMLError) as error:
-        raise TemplateError(f"{path} is neither valid JSON nor valid YAML: {error}") from None
-    if not isinstance(body, dict) or not isinstance(body.get("Resources"), dict):
-        raise TemplateError(f"{path} is not a CloudFormation template (no Resources section)")
-    return body
+        raise TemplateError(f"cannot read {os.fspath(path)}: {error}") from None  # type: ignore[arg-type]
+    return parse_template(text, os.fspath(path))  # type: ignore[arg-type]
 
 
-def load(paths: Iterable[str | Path]) -> list[Template]:
-    """Read every template named by ``paths``: template files or cloud assembly directories."""
-    named: list[tuple[str, Path, Mapping[str, str]]] = []
+# --- finding templates ---------------------------------------------------------------------------
+
+
+def load(paths: Iterable[object], *, skip_non_templates: bool = False) -> list[Template]:
+    """Read every template named by ``paths``: template files or cloud assembly directories.
+
+    With ``skip_non_templates`` a file that is not a template is left out (pre-commit hooks pass
+    whatever matched their pattern); otherwise it is a ``TemplateError``.
+    """
+    templates: list[Template] = []
+    seen: set[str] = set()
     for raw in paths:
-        path = Path(raw)
-        if path.is_dir() and (path / "manifest.json").is_file():
-            named.extend(_assembly_templates(path / "manifest.json"))
-        elif path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix in _TEMPLATE_SUFFIXES and p.name != "manifest.json")
+        path = os.fspath(raw)  # type: ignore[call-overload]
+        if os.path.isdir(path) and os.path.isfile(os.path.join(path, "manifest.json")):
+            for name, template_path, construct_paths, metadata_files in _assembly_templates(os.path.join(path, "manifest.json")):
+                _add(templates, seen, name, template_path, construct_paths, metadata_files)
+        elif os.path.isdir(path):
+            files = sorted(
+                os.path.join(path, entry)
+                for entry in os.listdir(path)
+                if entry.endswith(_TEMPLATE_SUFFIXES) and entry != "manifest.json" and os.path.isfile(os.path.join(path, entry))
+            )
             if not files:
                 raise TemplateError(f"{path} holds no manifest.json and no template files")
-            named.extend((str(p), p, {}) for p in files)
-        elif path.is_file():
-            named.append((str(path), path, {}))
+            for file in files:
+                _add(templates, seen, file, file)
+        elif os.path.isfile(path):
+            try:
+                _add(templates, seen, path, path)
+            except TemplateError as error:
+                if not skip_non_templates:
+                    raise
+                import sys
+
+                print(f"skipped: {error}", file=sys.stderr)
         else:
             raise TemplateError(f"{path} does not exist")
-    return _read_all(named)
-
-
-def load_named(named: Iterable[tuple[str, Path]]) -> list[Template]:
-    """Read templates given as ``(stack name, path)`` pairs, with the nested-stack templates they use."""
-    return _read_all((name, path, {}) for name, path in named)
-
-
-def _read_all(named: Iterable[tuple[str, Path, Mapping[str, str]]]) -> list[Template]:
-    templates: list[Template] = []
-    seen: set[Path] = set()
-    for name, path, construct_paths in named:
-        resolved = path.resolve()
-        if resolved in seen:
-            continue
-        seen.add(resolved)
-        body = read_template(path)
-        templates.append(Template(name, path, body, construct_paths))
-        templates.extend(_nested_stack_templates(name, path, body, seen))
     return templates
 
 
-def _assembly_templates(manifest_path: Path) -> Iterator[tuple[str, Path, Mapping[str, str]]]:
+def load_named(named: Iterable[tuple[str, object]]) -> list[Template]:
+    """Read templates given as ``(stack name, path)`` pairs, with the nested-stack templates they use."""
+    templates: list[Template] = []
+    seen: set[str] = set()
+    for name, path in named:
+        _add(templates, seen, name, os.fspath(path))  # type: ignore[call-overload]
+    return templates
+
+
+def _add(
+    templates: list[Template],
+    seen: set[str],
+    name: str,
+    path: str,
+    construct_paths: Mapping[str, str] | None = None,
+    metadata_files: tuple[str, ...] = (),
+) -> None:
+    resolved = os.path.realpath(path)
+    if resolved in seen:
+        return
+    seen.add(resolved)
+    body, problems = read_template(path)
+    template = Template(name, path, body, construct_paths, metadata_files, problems)
+    templates.append(template)
+    templates.extend(_nested_stack_templates(template, seen))
+
+
+def _assembly_templates(manifest_path: str) -> Iterator[tuple[str, str, dict[str, str], tuple[str, ...]]]:
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        with open(manifest_path, encoding="utf-8") as file:
+            manifest = json.load(file)
+        artifacts = manifest.get("artifacts") or {}
+        if not isinstance(artifacts, dict):
+            raise ValueError("artifacts is not a mapping")
+    except (OSError, ValueError, AttributeError) as error:
         raise TemplateError(f"cannot read cloud assembly manifest {manifest_path}: {error}") from None
-    directory = manifest_path.parent
-    for artifact_id, artifact in sorted((manifest.get("artifacts") or {}).items()):
-        properties = artifact.get("properties") or {}
-        if artifact.get("type") == "aws:cloudformation:stack":
+    directory = os.path.dirname(manifest_path)
+    for artifact_id, artifact in sorted(artifacts.items()):
+        properties = artifact.get("properties") or {} if isinstance(artifact, dict) else {}
+        kind = artifact.get("type") if isinstance(artifact, dict) else None
+        if kind == "aws:cloudformation:stack":
             name = artifact.get("displayName") or properties.get("stackName") or artifact_id
-            yield name, directory / properties["templateFile"], _construct_paths(directory, artifact)
-        elif artifact.get("type") == "cdk:cloud-assembly":
-            yield from _assembly_templates(directory / properties["directoryName"] / "manifest.json")
+            if not isinstance(properties.get("templateFile"), str):
+                raise TemplateError(f"{manifest_path}: stack artifact {artifact_id!r} names no templateFile")
+            construct_paths, metadata_files = _construct_paths(directory, artifact)
+            yield name, os.path.join(directory, properties["templateFile"]), construct_paths, metadata_files
+        elif kind == "cdk:cloud-assembly":
+            if not isinstance(properties.get("directoryName"), str):
+                raise TemplateError(f"{manifest_path}: nested assembly {artifact_id!r} names no directoryName")
+            yield from _assembly_templates(os.path.join(directory, properties["directoryName"], "manifest.json"))
 
 
-def _construct_paths(directory: Path, artifact: dict[str, Any]) -> dict[str, str]:
-    """Logical id to construct path, from a stack artifact's metadata (ids that occur twice are left out)."""
+def _construct_paths(directory: str, artifact: dict[str, Any]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Logical id to construct path from a stack artifact's metadata (ids that occur twice are left out),
+    and the metadata files it points at."""
     metadata = dict(artifact.get("metadata") or {})
     extra = artifact.get("additionalMetadataFile")
+    files: tuple[str, ...] = ()
     if isinstance(extra, str):
+        files = (os.path.join(directory, extra),)
         try:
-            metadata.update(json.loads((directory / extra).read_text(encoding="utf-8")))
-        except (OSError, ValueError) as error:
-            raise TemplateError(f"cannot read cloud assembly metadata {directory / extra}: {error}") from None
+            with open(files[0], encoding="utf-8") as file:
+                metadata.update(json.load(file))
+        except (OSError, ValueError, TypeError) as error:
+            raise TemplateError(f"cannot read cloud assembly metadata {files[0]}: {error}") from None
     paths: dict[str, str | None] = {}
     for construct_path, entries in metadata.items():
         for entry in entries if isinstance(entries, list) else ():
             if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId" and isinstance(entry.get("data"), str):
-                logical_id, path = entry["data"], construct_path.lstrip("/")
+                logical_id, path = entry["data"], str(construct_path).lstrip("/")
                 paths[logical_id] = path if paths.get(logical_id, path) == path else None
-    return {logical_id: path for logical_id, path in paths.items() if path}
+    return {logical_id: path for logical_id, path in paths.items() if path}, files
 
 
-def _nested_stack_templates(name: str, path: Path, body: dict[str, Any], seen: set[Path]) -> Iterator[Template]:
+def _nested_stack_templates(parent: Template, seen: set[str]) -> Iterator[Template]:
     """Templates of CDK nested stacks, which the assembly stores as assets next to their parent."""
-    for logical_id, resource in body["Resources"].items():
+    resources = parent.body.get("Resources")
+    for logical_id, resource in resources.items() if isinstance(resources, dict) else ():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
             continue
-        asset = (resource.get("Metadata") or {}).get("aws:asset:path")
+        metadata = resource.get("Metadata")
+        asset = metadata.get("aws:asset:path") if isinstance(metadata, dict) else None
         if not isinstance(asset, str):
             continue
-        nested_path = (path.parent / asset).resolve()
-        if nested_path in seen or not nested_path.is_file():
+        nested_path = os.path.realpath(os.path.join(os.path.dirname(parent.path), asset))
+        if nested_path in seen or not os.path.isfile(nested_path):
             continue
         seen.add(nested_path)
-        nested_name = f"{name}/{logical_id}"
-        nested_body = read_template(nested_path)
-        yield Template(nested_name, nested_path, nested_body)
-        yield from _nested_stack_templates(nested_name, nested_path, nested_body, seen)
+        body, problems = read_template(nested_path)
+        nested = Template(f"{parent.name}/{logical_id}", nested_path, body, problems=problems)
+        yield nested
+        yield from _nested_stack_templates(nested, seen)

@@ -3,7 +3,7 @@
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 
-import constructs_lib.nag
+import constructs_lib.plugin
 from constructs_lib import add_admin_port_guard
 
 
@@ -11,7 +11,7 @@ def _crash(*_args, **_kwargs):
     raise MemoryError("injected crash inside the policy core")
 
 
-constructs_lib.nag.check_templates = _crash
+constructs_lib.plugin.evaluate = _crash
 
 app = cdk.App()
 stack = cdk.Stack(app, "GuardCrashes")

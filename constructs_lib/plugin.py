@@ -1,0 +1,247 @@
+"""The admin-port guard as a CDK policy-validation plugin: ``cdk synth`` fails when an admin port is open.
+
+Register it in one line::
+
+    add_admin_port_guard(app)          # = Validations.of(app).add_plugins(AdminPortGuard(app))
+
+Policy-validation plugins are an aws-cdk-lib feature (``Validations``); cdk-nag 3 registers its packs
+the same way, so the guard sits beside ``AwsSolutionsChecks`` and its findings are acknowledged the
+same way. It needs no cdk-nag at all, and works beside cdk-nag 2 (whose packs are aspects).
+
+The plugin checks what is actually synthesized: CDK hands it the paths of the templates it wrote and
+the policy core reads them all at once, so raw property overrides, ``CfnInclude``d templates, generic
+``CfnResource`` groups, nested stacks and cross-stack references are all seen, at one jsii call per
+synth. It fails closed: any error inside it becomes a ``fatal`` violation with an id made for that
+crash, which no acknowledgement can match (CDK never suppresses ``fatal`` violations). On every synth
+it writes ``admin-port-guard-report.json`` to the cloud assembly: the evidence that it ran.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+
+import aws_cdk as cdk
+import jsii
+from constructs import IConstruct
+
+from .policy import (
+    CONTEXT_KEY,
+    DEFAULT_THRESHOLDS,
+    PACK_NAME,
+    RULES,
+    Finding,
+    GuardPolicy,
+    Rule,
+    Thresholds,
+    evaluate,
+    load_named,
+    read_inventory,
+)
+from .policy.config import check_reason
+from .version import package_version
+
+REPORT_FILE = "admin-port-guard-report.json"
+#: Rules a user cannot accept: fix the app or the template instead.
+UNACKNOWLEDGEABLE = (Rule.VALIDATION_FAILED, Rule.MALFORMED_TEMPLATE)
+
+
+def guard_policy(
+    scope: IConstruct | None,
+    *,
+    admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+    broad_sources: bool | Thresholds | None = None,
+    trusted_prefix_lists: Mapping[str, str] | None = None,
+) -> GuardPolicy:
+    """The policy declared in ``scope``'s context (``admin-port-guard``), with explicit arguments on top.
+
+    ``broad_sources``: ``None`` keeps the declared limits, ``False`` turns the rule off, ``True`` means
+    the default limits, a ``Thresholds`` sets them.
+    """
+    declared = scope.node.try_get_context(CONTEXT_KEY) if scope is not None else None
+    policy = GuardPolicy.from_mapping(declared, f"context {CONTEXT_KEY}")
+    changes: dict[str, object] = {}
+    if admin_ports is not None:
+        changes["admin_ports"] = admin_ports
+    if broad_sources is not None:
+        changes["thresholds"] = (DEFAULT_THRESHOLDS if broad_sources is True else broad_sources or None)
+    if trusted_prefix_lists is not None:
+        changes["trusted_prefix_lists"] = {**policy.trusted_prefix_lists, **trusted_prefix_lists}
+    return policy.replace(**changes) if changes else policy
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin, cdk.IAspect)
+class AdminPortGuard:
+    """Policy-validation plugin that fails synthesis when an admin port is open to the internet.
+
+    :param scope: the app (or stage) whose context declares the policy (``admin-port-guard``).
+    :param admin_ports: TCP ports treated as admin ports. Default: the context's, else 22, 23, 3389, 5900,
+        5985, 5986.
+    :param broad_sources: ``False`` turns ``BroadAdminSource`` off, a ``Thresholds`` sets its limits. Default:
+        the context's, else more than 65,536 public IPv4 addresses or an IPv6 range larger than a /48.
+    :param trusted_prefix_lists: ``{"pl-...": "reason"}``, added to the context's declarations.
+    :param verbose: append each rule's explanation to its findings. Default: False.
+    :raises PolicyError: when the declared or given policy is malformed.
+    """
+
+    def __init__(
+        self,
+        scope: IConstruct | None = None,
+        *,
+        admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+        broad_sources: bool | Thresholds | None = None,
+        trusted_prefix_lists: Mapping[str, str] | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self._scope = scope
+        self._policy = guard_policy(
+            scope, admin_ports=admin_ports, broad_sources=broad_sources, trusted_prefix_lists=trusted_prefix_lists
+        )
+        self._verbose = verbose
+
+    @property
+    def name(self) -> str:
+        return PACK_NAME
+
+    @property
+    def version(self) -> str:
+        return package_version()
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [rule.id for rule in RULES]
+
+    @property
+    def policy(self) -> GuardPolicy:
+        return self._policy
+
+    def visit(self, node: IConstruct) -> None:
+        """Registered as an aspect by mistake (the cdk-nag 2 habit): say how to register it instead."""
+        raise TypeError(
+            f"{PACK_NAME} is a policy-validation plugin, not an aspect: register it with "
+            f"cdk.Validations.of(app).add_plugins({PACK_NAME}(app)) or add_admin_port_guard(app), "
+            "not Aspects.of(app).add(...)"
+        )
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        """Run the policy core over every synthesized template; never let an error pass silently."""
+        started = time.perf_counter()
+        try:
+            named = [(stack.stack_construct_path, stack.template_path) for stack in context.stack_templates]
+            templates = load_named(named)
+            inventory = read_inventory(templates)
+            findings = evaluate(inventory, self._policy)
+            violations = [self._violation(finding) for finding in findings]
+            self._write_report(context, templates, inventory, findings, time.perf_counter() - started)
+        except BaseException as error:  # noqa: BLE001 - a crashed guard must fail the synth, whatever it was
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            violations = [_crash_violation(error, context)]
+        return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
+
+    def _violation(self, finding: Finding) -> cdk.PolicyViolation:
+        description = f"{finding.message}. {finding.rule.summary}" if self._verbose else finding.message
+        location = finding.location
+        return cdk.PolicyViolation(
+            rule_name=finding.rule_name,
+            description=description,
+            fix=finding.fix,
+            severity="fatal" if finding.rule in UNACKNOWLEDGEABLE else "error",
+            violating_resources=[
+                cdk.PolicyViolatingResource(
+                    construct_path=location.construct_path,
+                    resource_logical_id=location.logical_id,
+                    template_path=location.template_path,
+                    locations=["Properties"],
+                )
+            ],
+        )
+
+    def _write_report(self, context: cdk.IPolicyValidationContext, templates, inventory, findings, seconds: float) -> None:
+        """The evidence that the guard ran, with what it checked (``admin-port-guard-report.json``)."""
+        directory = self._assembly_directory(context)
+        report = {
+            "tool": PACK_NAME,
+            "version": package_version(),
+            "policy": self._policy.to_mapping(),
+            "policyOrigin": self._policy.origin,
+            "templates": [template.path for template in templates],
+            "checked": {
+                "templates": inventory.templates,
+                "groups": sum(1 for group in inventory.groups.values() if group.defined),
+                "rules": inventory.rules_read,
+                "permissions": len(inventory.permissions),
+                "attachments": len(inventory.attachments),
+            },
+            "findings": [
+                {"ruleName": f.rule_name, "template": f.location.template, "logicalId": f.location.logical_id,
+                 "constructPath": f.location.construct_path, "message": f.message}
+                for f in findings
+            ],
+            "seconds": round(seconds, 4),
+        }
+        with open(os.path.join(directory, REPORT_FILE), "w", encoding="utf-8") as file:
+            json.dump(report, file, indent=2)
+
+    def _assembly_directory(self, context: cdk.IPolicyValidationContext) -> str:
+        """The app's cloud assembly directory (stages write their templates into folders below it)."""
+        root = self._scope.node.root if self._scope is not None else None
+        if root is not None and cdk.Stage.is_stage(root):
+            return root.outdir  # type: ignore[attr-defined, no-any-return]
+        return os.path.commonpath([os.path.dirname(path) for path in context.template_paths])
+
+
+def _crash_violation(error: BaseException, context: cdk.IPolicyValidationContext) -> cdk.PolicyViolation:
+    """A violation no acknowledgement can match: severity ``fatal`` and an id made for this crash."""
+    try:
+        paths = list(context.template_paths or [])
+    except Exception:  # noqa: BLE001 - the context itself may be what failed
+        paths = []
+    return cdk.PolicyViolation(
+        rule_name=f"{PACK_NAME}-{Rule.VALIDATION_FAILED.id}-{secrets.token_hex(6)}",
+        description=f"The admin-port guard crashed, so this synth is unchecked: {type(error).__name__}: {error}",
+        fix=Rule.VALIDATION_FAILED.fix,
+        severity="fatal",
+        violating_resources=[cdk.PolicyViolatingResource(template_path=path, locations=["/"]) for path in paths or ["(no templates)"]],
+    )
+
+
+def add_admin_port_guard(
+    scope: IConstruct,
+    *,
+    admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+    broad_sources: bool | Thresholds | None = None,
+    trusted_prefix_lists: Mapping[str, str] | None = None,
+    verbose: bool = False,
+) -> AdminPortGuard:
+    """Register the guard on ``scope`` (usually the app) and return it."""
+    guard = AdminPortGuard(
+        scope, admin_ports=admin_ports, broad_sources=broad_sources, trusted_prefix_lists=trusted_prefix_lists, verbose=verbose
+    )
+    cdk.Validations.of(scope).add_plugins(guard)
+    return guard
+
+
+def acknowledge_admin_port_finding(construct: IConstruct, rule: Rule, reason: str, *, port: int | None = None) -> str:
+    """Acknowledge one of the guard's findings on ``construct`` (and its children) and return the id used.
+
+    The finding stays in ``validation-report.json`` under ``suppressedViolations`` with ``reason``.
+    Per-port findings are acknowledged per port, so acknowledging SSH never silences RDP.
+    """
+    reason = check_reason(reason, "an acknowledgement")
+    if rule in UNACKNOWLEDGEABLE:
+        raise ValueError(f"{rule.id} cannot be acknowledged: fix the error instead (a crashed or unreadable check is never a pass)")
+    if rule.per_port:
+        if port is None:
+            raise ValueError(f"acknowledging {rule.id} needs the port (e.g. port=22)")
+        check = f"{rule.id}[{port}]"
+    else:
+        if port is not None:
+            raise ValueError(f"{rule.id} findings are acknowledged without a port")
+        check = rule.id
+    acknowledged_id = f"{PACK_NAME}::{PACK_NAME}-{check}"
+    cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=acknowledged_id, reason=reason))
+    return acknowledged_id

@@ -1,0 +1,306 @@
+"""Readers: one per resource type (or family), registered in ``READERS``; the dispatcher that runs them.
+
+A reader turns one resource into the core's normalized form (``model.py``): the groups it defines,
+the permissions that admit traffic to them, and the attachments that put groups together on one
+network interface. Adding a resource type is one reader function decorated with ``@reads(type)``,
+its cases in ``tests/guard_cases.py`` and a row in RULES.md.
+
+The contract every reader keeps:
+
+1. **Total.** It accepts any value of any shape. What CloudFormation would refuse is
+   ``resource.malformed(...)``; it never raises (an exception is still contained by the dispatcher,
+   but reported as ``ValidationFailed``: a crash in a reader is a bug, never a pass).
+2. **Every value it may deploy as.** Every property goes through ``resource.resolver``
+   (``candidates``/``strings``/``lists``), and every candidate counts: both ``Fn::If`` branches
+   that can be taken, every ``AllowedValues`` entry.
+3. **Unknown is not safe.** A value that cannot be known at synth time becomes an unknown source
+   (``Source("unknown", why)``), an unknown port range (``certain=False``) or
+   ``resource.unverifiable(...)``; it is never skipped. The rules decide whether it matters.
+4. **Defaults count.** A property that is absent opens what the service opens by default (an EKS
+   node group with an SSH key and no source groups opens port 22 to the world).
+5. **Say what opened it.** Permissions carry the resource as ``origin`` and the property as
+   ``rule_label`` (``RemoteAccess.Ec2SshKey``); service-made groups carry the fix that applies.
+
+The dispatcher checks what all resources share (their condition, an intrinsic in place of
+``Properties``, ``Fn::ForEach``, unknown transforms) before a reader sees the resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+from ..findings import Finding, Location, Rule
+from ..intrinsics import NO_VALUE, Resolver, ResourceRef, Unknown, resolvers_for
+from ..model import Attachment, Group, Inventory, Permission, Source
+from ..templates import Template
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+#: ``{resource type: reader}``; filled by ``@reads`` in the reader modules imported at the end.
+READERS: dict[str, Callable[[Resource], None]] = {}
+#: Resource types whose readers define groups (read in a first pass, so references resolve in any order).
+GROUP_TYPES = {"AWS::EC2::SecurityGroup"}
+#: Transforms that do not add or change what may reach a network interface.
+KNOWN_TRANSFORMS = frozenset({"AWS::Serverless-2016-10-31", "AWS::LanguageExtensions", "AWS::SecretsManager-2020-07-23"})
+
+
+def reads(*resource_types: str) -> Callable[[Callable[[Resource], None]], Callable[[Resource], None]]:
+    """Register the decorated function as the reader of ``resource_types``."""
+
+    def register(function: Callable[[Resource], None]) -> Callable[[Resource], None]:
+        for resource_type in resource_types:
+            READERS[resource_type] = function
+        return function
+
+    return register
+
+
+class Context:
+    """What readers share across templates: every template's resolver, group names, and the inventory."""
+
+    def __init__(self, templates: Sequence[Template], inventory: Inventory) -> None:
+        self.inventory = inventory
+        self.templates = {template.name: (template, resolver) for template, resolver in zip(templates, resolvers_for(templates))}
+        self.group_names: dict[str, dict[str, str]] = {template.name: {} for template in templates}
+
+
+class Resource:
+    """One resource of one template, as a reader sees it, with the ways a reader reports what it finds."""
+
+    __slots__ = ("template", "logical_id", "type", "body", "properties", "location", "resolver", "context")
+
+    def __init__(self, template: Template, logical_id: str, body: dict, context: Context) -> None:
+        self.template = template
+        self.logical_id = logical_id
+        self.type = body.get("Type")
+        self.body = body
+        properties = body.get("Properties", {})
+        self.properties: dict = properties if isinstance(properties, dict) else {}
+        self.location = location_of(template, logical_id, body)
+        self.resolver: Resolver = context.templates[template.name][1]
+        self.context = context
+
+    @property
+    def key(self) -> str:
+        """The resource's key in the inventory: ``Stack:LogicalId``."""
+        return f"{self.template.name}:{self.logical_id}"
+
+    @property
+    def name(self) -> str:
+        """A short name for messages: the construct id (``WebServer``), a ``Name`` tag, or the logical id."""
+        path = self.location.construct_path
+        if path:
+            parts = path.split("/")
+            if len(parts) > 1 and parts[-1] in ("Resource", "Default"):
+                parts = parts[:-1]
+            return parts[-1]
+        tags = self.properties.get("Tags")
+        for tag in tags if isinstance(tags, list) else ():
+            if isinstance(tag, dict) and tag.get("Key") == "Name" and isinstance(tag.get("Value"), str) and tag["Value"]:
+                return tag["Value"].rstrip("/").split("/")[-1] or self.logical_id
+        return self.logical_id
+
+    # --- reporting -------------------------------------------------------------------------------
+
+    def malformed(self, message: str) -> None:
+        self.context.inventory.findings.append(Finding(self.location, Rule.MALFORMED_INGRESS, message))
+
+    def unverifiable(self, message: str) -> None:
+        self.context.inventory.findings.append(Finding(self.location, Rule.UNVERIFIABLE_INGRESS, message))
+
+    def define_group(self, kind: str = "security group", fix: str | None = None) -> str:
+        """Define this resource as a group (a security group, or a firewall a service makes); return its key."""
+        self.context.inventory.groups[self.key] = Group(self.key, self.location, True, kind, fix)
+        return self.key
+
+    def refer_group(self, key: str) -> str:
+        """Note a group known only by reference (literal id, import from outside, name); return its key."""
+        if key not in self.context.inventory.groups:
+            self.context.inventory.groups[key] = Group(key, self.location, False)
+        return key
+
+    def permit(self, group: str, protocol: str, ports: tuple[int, int] | None, source: Source, label: str, certain: bool = True) -> None:
+        self.context.inventory.permissions.append(Permission(group, protocol, ports, source, self.location, label, certain))
+
+    def attach(self, kind: str, name: str, groups: Sequence[str], unresolved: Sequence[str] = (), suffix: str = "") -> None:
+        """Record a network interface (or template of them) on which ``groups`` sit together."""
+        key = self.key + suffix
+        self.context.inventory.attachments.append(Attachment(key, self.location, kind, name, tuple(groups), tuple(unresolved)))
+
+    # --- values ----------------------------------------------------------------------------------
+
+    def group_key(self, value: Any, field: str) -> str:
+        """The inventory key of the group a resolved ``GroupId``/``GroupName`` value designates."""
+        return group_key(value, field, self.context.group_names.get(self.template.name, {}))
+
+    def group_keys(self, node: Any, field: str) -> tuple[list[str], list[str]]:
+        """The groups a list-valued property may name (every candidate), and why some are unknown."""
+        keys: list[str] = []
+        unresolved: list[str] = []
+        if node is None:
+            return keys, unresolved
+        for values in self.resolver.lists(node):
+            if isinstance(values, Unknown):
+                unresolved.append(values.reason)
+                continue
+            for value in values:
+                if isinstance(value, Unknown):
+                    unresolved.append(value.reason)
+                elif isinstance(value, dict) and len(value) == 1 and "GroupId" in value:  # SpotFleet: [{GroupId: ...}]
+                    for inner in self.resolver.candidates(value["GroupId"]):
+                        if isinstance(inner, Unknown):
+                            unresolved.append(inner.reason)
+                        elif inner is not NO_VALUE:
+                            _append_new(keys, self.refer_group(self.group_key(inner, field)))
+                elif value is not NO_VALUE:
+                    _append_new(keys, self.refer_group(self.group_key(value, field)))
+        return keys, unresolved
+
+    def each(self, node: Any, what: str, kind: type) -> Iterator[Any]:
+        """Every value ``node`` may deploy as that is a ``kind`` (``list`` or ``dict``); an unknown one is
+        unverifiable, one of another shape malformed."""
+        for value in self.resolver.candidates(node):
+            if value is NO_VALUE:
+                continue
+            if isinstance(value, Unknown):
+                self.unverifiable(f"{what} is unknown at synth time: {value.reason}")
+            elif not isinstance(value, kind):
+                self.malformed(f"{what} is not {'a list' if kind is list else 'an object'}")
+            else:
+                yield value
+
+    def lookup(self, *path: str) -> Any:
+        """The raw property at ``path`` (``lookup("RemoteAccess", "Ec2SshKey")``), or ``None``."""
+        node: Any = self.properties
+        for step in path:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(step)
+        return node
+
+
+def _append_new(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def group_key(value: Any, field: str, group_names: dict[str, str] | None = None) -> str:
+    """``Stack:LogicalId`` for a group of the analysed templates, ``id:sg-...``/``name:...`` otherwise.
+
+    ``field`` is ``GroupId`` or ``GroupName`` (how the value names the group); a literal ``sg-`` value
+    is an id whatever the field.
+    """
+    if isinstance(value, ResourceRef):
+        attribute = value.attribute if value.attribute not in (None, "GroupId") else ""
+        return f"{value.template}:{value.logical_id}" + (f".{attribute}" if attribute else "")
+    if isinstance(value, str):
+        if field == "GroupName" and not value.startswith("sg-"):
+            return (group_names or {}).get(value, f"name:{value}")
+        return f"id:{value}"
+    import json
+
+    return f"unresolved:{json.dumps(value, sort_keys=True, default=str)}"
+
+
+def location_of(template: Template, logical_id: str, resource: Any) -> Location:
+    """Where a resource is: its template, logical id, CDK construct path (if recorded) and file."""
+    metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+    path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
+    if not isinstance(path, str):
+        path = template.construct_paths.get(logical_id)
+    return Location(template.name, logical_id, path, template.path)
+
+
+# --- the dispatcher ------------------------------------------------------------------------------
+
+
+def read_inventory(templates: Sequence[Template]) -> Inventory:
+    """Normalize every group, permission and attachment of ``templates`` (analysed together)."""
+    inventory = Inventory()
+    context = Context(templates, inventory)
+    inventory.templates = len(templates)
+    readable = [(template, list(_resources(template, context))) for template in templates]
+    for template, resources in readable:  # groups first: references to them resolve in any order
+        for resource in resources:
+            if resource.type in GROUP_TYPES:
+                _define_security_group(resource)
+    for template, resources in readable:
+        for resource in resources:
+            _read(resource)
+        _report_template_problems(template, context)
+    return inventory
+
+
+def _resources(template: Template, context: Context) -> Iterator[Resource]:
+    """The resources a reader should see: mappings with a string type, whose condition can hold."""
+    body = template.body
+    resolver = context.templates[template.name][1]
+    _check_transforms(template, context)
+    resources = body.get("Resources")
+    for logical_id, body_of in resources.items() if isinstance(resources, dict) else ():
+        if isinstance(logical_id, str) and logical_id.startswith("Fn::ForEach::"):
+            _finding(context, Location(template.name, logical_id, None, template.path), Rule.UNVERIFIABLE_INGRESS,
+                     "Fn::ForEach resources are expanded only at deploy time")
+            continue
+        if not isinstance(body_of, dict) or not isinstance(body_of.get("Type"), str):
+            continue  # a structure problem, reported from template.problems
+        condition = body_of.get("Condition")
+        if condition is not None and True not in resolver.condition(condition, f"Resources.{logical_id}.Condition"):
+            continue  # CloudFormation never creates it
+        yield Resource(template, str(logical_id), body_of, context)
+
+
+def _define_security_group(resource: Resource) -> None:
+    key = resource.define_group()
+    name = resource.properties.get("GroupName")
+    if isinstance(name, str):
+        resource.context.group_names[resource.template.name][name] = key
+
+
+def _read(resource: Resource) -> None:
+    reader = READERS.get(resource.type)
+    if reader is None:
+        return
+    properties = resource.body.get("Properties", {})
+    if isinstance(properties, dict) and any(str(key).startswith("Fn::") for key in properties):
+        resource.unverifiable("its Properties are produced at deploy time (an intrinsic or a transform)")
+        return
+    if not isinstance(properties, dict):
+        return  # a structure problem, reported from template.problems
+    try:
+        reader(resource)
+    except Exception as error:  # noqa: BLE001 - contract 1: a reader bug is reported, never a pass
+        _finding(resource.context, resource.location, Rule.VALIDATION_FAILED,
+                 f"the guard could not read this {resource.type} ({type(error).__name__}: {error}); this is a bug in the "
+                 "guard, please report it; the resource is unchecked")
+
+
+def _check_transforms(template: Template, context: Context) -> None:
+    """Macros other than AWS's own transforms may rewrite any resource before it deploys."""
+    names = template.body.get("Transform", [])
+    for name in names if isinstance(names, list) else [names]:
+        if name not in KNOWN_TRANSFORMS:
+            _finding(context, Location(template.name, "Transform", None, template.path), Rule.UNVERIFIABLE_INGRESS,
+                     f"the template transform {name!r} may rewrite its resources at deploy time")
+
+
+def _report_template_problems(template: Template, context: Context) -> None:
+    resolver = context.templates[template.name][1]
+    seen = set()
+    for place, message in template.problems + resolver.problems:
+        if (place, message) in seen:
+            continue
+        seen.add((place, message))
+        logical_id = place.split(".")[1].split("[")[0] if place.startswith("Resources.") and place.count(".") >= 1 else place
+        construct_path = template.construct_paths.get(logical_id)
+        _finding(context, Location(template.name, place, construct_path, template.path), Rule.MALFORMED_TEMPLATE, f"{place}: {message}")
+
+
+def _finding(context: Context, location: Location, rule: Rule, message: str) -> None:
+    context.inventory.findings.append(Finding(location, rule, message))
+
+
+# The reader modules register themselves when imported.
+from . import attachments, ec2, services, stacks  # noqa: E402, F401

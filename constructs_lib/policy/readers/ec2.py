@@ -1,0 +1,225 @@
+"""EC2 security groups: inline ``SecurityGroupIngress`` and standalone ``AWS::EC2::SecurityGroupIngress``.
+
+Docs: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-securitygroup.html,
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-securitygroupingress.html.
+``read_rule`` is also the reader of any EC2-shaped rule (``IpProtocol``, ``FromPort``, ``ToPort``, one source).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from ..cidr import parse_cidr
+from ..intrinsics import MAX_CANDIDATES, NO_VALUE, ResourceRef, Unknown
+from ..model import ALL_PORTS, Source
+from . import Resource, reads
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+_NAMED_PROTOCOLS = frozenset({"tcp", "udp", "icmp", "icmpv6"})
+_CIDR_FIELDS = {"CidrIp": 4, "CidrIpv6": 6}
+_SOURCE_FIELDS = ("CidrIp", "CidrIpv6", "SourcePrefixListId", "SourceSecurityGroupId", "SourceSecurityGroupName")
+_RULE_FIELDS = frozenset(_SOURCE_FIELDS) | {"IpProtocol", "FromPort", "ToPort", "Description", "SourceSecurityGroupOwnerId"}
+_STANDALONE_FIELDS = _RULE_FIELDS | {"GroupId", "GroupName"}
+
+
+class _Problem(str):
+    """What is malformed about a rule (a message)."""
+
+
+@reads("AWS::EC2::SecurityGroup")
+def security_group(resource: Resource) -> None:
+    node = resource.properties.get("SecurityGroupIngress")
+    for rules in resource.each(node, "SecurityGroupIngress", list) if node is not None else ():
+        for index, entry in enumerate(rules):
+            read_rule(resource, [resource.key], entry, f"{resource.logical_id}.SecurityGroupIngress[{index}]", _RULE_FIELDS)
+
+
+@reads("AWS::EC2::SecurityGroupIngress")
+def security_group_ingress(resource: Resource) -> None:
+    properties = resource.properties
+    field = "GroupId" if "GroupId" in properties else "GroupName" if "GroupName" in properties else None
+    if field is None:
+        resource.malformed("the ingress resource names no GroupId or GroupName")
+        return
+    groups = []
+    for value in resource.resolver.candidates(properties[field]):
+        if isinstance(value, Unknown):
+            resource.unverifiable(f"{field} is unknown at synth time: {value.reason}")
+        elif value is not NO_VALUE:
+            groups.append(resource.refer_group(resource.group_key(value, field)))
+    if groups:
+        read_rule(resource, groups, properties, resource.logical_id, _STANDALONE_FIELDS)
+
+
+def read_rule(resource: Resource, groups: list[str], node: Any, label: str, fields: frozenset[str] = _RULE_FIELDS) -> None:
+    """Add the permissions an EC2-shaped rule grants to ``groups`` (every value it may deploy as)."""
+    for entry in resource.each(node, label, dict):
+        resource.context.inventory.rules_read += 1
+        for problem in _add_permissions(resource, groups, entry, label, fields):
+            resource.malformed(problem if label == resource.logical_id else f"{label}: {problem}")
+
+
+def _add_permissions(resource: Resource, groups: list[str], entry: dict, label: str, fields: frozenset[str]) -> Iterator[str]:
+    """Add the permissions ``entry`` grants; yield what is malformed about it instead, if anything."""
+    unknown_fields = sorted(str(key) for key in entry if key not in fields)
+    if unknown_fields:
+        yield f"{', '.join(unknown_fields)} {'is not a property' if len(unknown_fields) == 1 else 'are not properties'} of an ingress rule"
+        return
+    if "IpProtocol" not in entry:
+        yield "IpProtocol is missing"
+        return
+    resolver = resource.resolver
+    protocols = [protocol_name(value) for value in resolver.candidates(entry["IpProtocol"])]
+    port_pairs = [
+        (from_port, to_port)
+        for from_port in resolver.candidates(entry.get("FromPort"))
+        for to_port in resolver.candidates(entry.get("ToPort"))
+    ]
+    sources = list(_sources(resource, entry))
+    problems = [item for item in protocols + sources if isinstance(item, _Problem)]
+    if problems:
+        yield from problems
+        return
+    if not sources:
+        yield "it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"
+        return
+    if len(protocols) * len(port_pairs) * len(sources) > MAX_CANDIDATES:
+        resource.unverifiable(f"{label} has more than {MAX_CANDIDATES} combinations of conditional values")
+        return
+    for protocol in protocols:
+        for from_port, to_port in port_pairs:
+            ports = port_range(protocol, from_port, to_port)
+            if isinstance(ports, _Problem):
+                yield ports
+                continue
+            certain = not isinstance(protocol, Unknown) and not isinstance(ports, Unknown)
+            name = "unknown" if isinstance(protocol, Unknown) else protocol
+            port_range_ = ALL_PORTS if isinstance(ports, Unknown) else ports
+            for source in sources:
+                for group in groups:
+                    resource.permit(group, name, port_range_, source, label, certain)  # type: ignore[arg-type]
+
+
+def _sources(resource: Resource, entry: dict) -> Iterator[Source | _Problem]:
+    """Every source ``entry`` may deploy with, or messages saying what is malformed."""
+    present = []
+    for field in _SOURCE_FIELDS:
+        if field not in entry:
+            continue
+        values = resource.resolver.candidates(entry[field])
+        if any(value is NO_VALUE for value in values):
+            values = [value for value in values if value is not NO_VALUE]
+        else:
+            present.append(field)
+        for value in values:
+            yield from _source(resource, field, value)
+    if len(present) > 1:
+        yield _Problem(f"it names more than one source ({', '.join(present)}); EC2 takes exactly one")
+
+
+def _source(resource: Resource, field: str, value: Any) -> Iterator[Source | _Problem]:
+    if isinstance(value, Unknown) and field.startswith("SourceSecurityGroup"):
+        # Whichever group it is, a group admits its members, never internet addresses.
+        yield Source("security-group", f"unresolved:{field} ({value.reason})")
+    elif isinstance(value, Unknown):
+        yield Source("unknown", f"{field} unknown at synth time: {value.reason}")
+    elif field == "SourcePrefixListId":
+        yield from prefix_list_sources(resource, value)
+    elif field in _CIDR_FIELDS:
+        yield cidr_source(field, value, _CIDR_FIELDS[field])
+    elif isinstance(value, (ResourceRef, str)):
+        yield Source("security-group", resource.group_key(value, "GroupName" if field == "SourceSecurityGroupName" else "GroupId"))
+    else:
+        yield _Problem(f"{field} {json.dumps(value, default=str)} is not a security group")
+
+
+def prefix_list_sources(resource: Resource, value: Any) -> Iterator[Source | _Problem]:
+    """The CIDRs of a prefix list defined in the analysed templates; a prefix-list source otherwise."""
+    if isinstance(value, ResourceRef) and value.template in resource.context.templates:
+        template, resolver = resource.context.templates[value.template]
+        prefix_list = template.body["Resources"].get(value.logical_id)
+        if isinstance(prefix_list, dict) and prefix_list.get("Type") == "AWS::EC2::PrefixList":
+            properties = prefix_list.get("Properties") if isinstance(prefix_list.get("Properties"), dict) else {}
+            for entries in resolver.lists(properties.get("Entries", [])):
+                if isinstance(entries, Unknown):
+                    yield Source("unknown", f"entries of prefix list {value.logical_id}: {entries.reason}")
+                    continue
+                for entry in entries:
+                    node = entry.get("Cidr") if isinstance(entry, dict) else entry
+                    for cidr in resolver.candidates(node):
+                        yield cidr_source(f"prefix list {value.logical_id} Cidr", cidr, None)
+            return
+        yield Source("unknown", f"SourcePrefixListId is the deploy-time value of resource {value.logical_id}")
+        return
+    if isinstance(value, str):
+        yield Source("prefix-list", value)
+    else:
+        yield _Problem(f"SourcePrefixListId {json.dumps(value, default=str)} is not a prefix-list id")
+
+
+def cidr_source(field: str, value: Any, family: int | None) -> Source | _Problem:
+    """A CIDR source, or a message saying why ``value`` is not a valid CIDR for ``field``."""
+    if isinstance(value, Unknown):
+        return Source("unknown", f"{field} unknown at synth time: {value.reason}")
+    if isinstance(value, ResourceRef):
+        return Source("unknown", f"{field} is the deploy-time value of resource {value.logical_id}")
+    if not isinstance(value, str):
+        return _Problem(f"{field} {json.dumps(value, default=str)} is not a CIDR string")
+    try:
+        network = parse_cidr(value, family=family)
+    except ValueError as error:
+        return _Problem(f"{field} {error}")
+    return Source("cidr", str(network), network)
+
+
+def protocol_name(value: Any) -> str | Unknown | _Problem:
+    """Normalize an ``IpProtocol`` value to tcp/udp/icmp/icmpv6/all or a protocol number."""
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return _Problem(f"IpProtocol {json.dumps(value, default=str)} is not a protocol")
+    text = str(value)
+    if text.lower() in _NAMED_PROTOCOLS:
+        return text.lower()
+    if _is_integer(text) and -1 <= int(text) <= 255:
+        number = str(int(text))
+        return _PROTOCOL_NAMES.get(number, number)
+    return _Problem(f"IpProtocol {text!r} is not tcp, udp, icmp, icmpv6, -1 or a protocol number 0-255")
+
+
+def _is_integer(text: str) -> bool:
+    digits = text[1:] if text.startswith("-") else text
+    return digits.isascii() and digits.isdigit()
+
+
+def port_range(protocol: str | Unknown, from_value: Any, to_value: Any) -> tuple[int, int] | None | Unknown | _Problem:
+    """The TCP/UDP port range a rule opens, ``None`` where ports do not apply, or a malformed message."""
+    if protocol == "all":
+        return ALL_PORTS
+    if protocol not in ("tcp", "udp") and not isinstance(protocol, Unknown):
+        return None
+    ports = []
+    for name, value in (("FromPort", from_value), ("ToPort", to_value)):
+        if isinstance(value, Unknown):
+            return value
+        if type(value) is int:  # the common case, as CDK emits it; bool is excluded (not exactly int)
+            ports.append(value)
+        elif value is None or value is NO_VALUE:
+            ports.append(-1)  # EC2 rejects this; count it as every port rather than none
+        elif not _is_integer(str(value)) or isinstance(value, bool):  # also refuses 22.0
+            return _Problem(f"{name} {json.dumps(value, default=str)} is not a whole number")
+        else:
+            ports.append(int(value))
+    low, high = ports
+    if -1 in (low, high):
+        return ALL_PORTS
+    if not (0 <= low <= 65535 and 0 <= high <= 65535):
+        return _Problem(f"port range {low}-{high} is outside 0-65535")
+    if low > high:
+        return _Problem(f"FromPort {low} is greater than ToPort {high}")
+    return (low, high)

@@ -1,0 +1,103 @@
+"""YAML templates, read the way CloudFormation reads them (imported only for YAML input: PyYAML is slow to load).
+
+CloudFormation's short forms (``!Ref``, ``!GetAtt`` ...) become their long forms. What CloudFormation
+refuses is read as far as possible and kept as a problem with its line: a duplicate key, a tag that is
+not a short form, an alias or merge key (see ``ALIASES_ACCEPTED``). Plain scalars that look like dates
+stay strings, as CloudFormation reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .templates import SHORT_FORMS, TemplateError
+
+#: CloudFormation's YAML parser does not accept aliases (``*name``) or merge keys (``<<``).
+ALIASES_ACCEPTED = False
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _CloudFormationLoader(_Base):  # type: ignore[misc, valid-type]
+    """A safe loader that records what CloudFormation would refuse instead of silently resolving it."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.problems: list[tuple[str, str]] = []
+        self.reported_aliases: set[yaml.Node] = set()
+
+    def problem(self, node: yaml.Node, message: str) -> None:
+        self.problems.append((f"line {node.start_mark.line + 1}", message))
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # A node constructed a second time is reached through an alias (*name).
+        if not ALIASES_ACCEPTED and node in self.constructed_objects and node not in self.reported_aliases:
+            self.reported_aliases.add(node)
+            self.problem(node, "a YAML alias (*name) repeats this node; CloudFormation does not accept aliases")
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(None, None, f"expected a mapping, found {node.id}", node.start_mark)
+        if not ALIASES_ACCEPTED and any(key.tag == "tag:yaml.org,2002:merge" for key, _ in node.value):
+            self.problem(node, "a YAML merge key (<<) is used; CloudFormation does not accept merge keys")
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in mapping
+            except TypeError:
+                self.problem(key_node, f"the mapping key {key!r} is not a string")
+                continue
+            if duplicate:
+                self.problem(key_node, f"duplicate key {key!r}: CloudFormation refuses it, and readers disagree on which value counts")
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+def _construct_tag(loader: _CloudFormationLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if tag_suffix not in SHORT_FORMS:
+        loader.problem(node, f"!{tag_suffix} is not a CloudFormation short form (!Ref, !GetAtt, !Sub ...)")
+        return {f"Fn::!{tag_suffix}": value}  # unknown function: the core treats its value as unknown
+    if tag_suffix in ("Ref", "Condition"):
+        return {tag_suffix: value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{tag_suffix}": value}
+
+
+def _refuse_tag(loader: _CloudFormationLoader, tag: str, node: yaml.Node) -> Any:
+    loader.problem(node, f"the YAML tag {tag} is not one CloudFormation reads")
+    if isinstance(node, yaml.ScalarNode):
+        return {"Fn::!tag": loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {"Fn::!tag": loader.construct_sequence(node, deep=True)}
+    return {"Fn::!tag": loader.construct_mapping(node, deep=True)}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _construct_tag)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _CloudFormationLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", lambda loader, node: _refuse_tag(loader, node.tag, node))
+_CloudFormationLoader.add_constructor("tag:yaml.org,2002:timestamp", _Base.construct_yaml_str)
+_CloudFormationLoader.add_constructor(None, lambda loader, node: _refuse_tag(loader, node.tag, node))
+
+
+def parse(text: str, source: str) -> tuple[Any, list[tuple[str, str]]]:
+    """The YAML document in ``text`` and the problems found while reading it."""
+    loader = _CloudFormationLoader(text)
+    try:
+        body = loader.get_single_data()
+    except yaml.YAMLError as error:
+        raise TemplateError(f"{source} is neither valid JSON nor valid YAML: {error}") from None
+    finally:
+        loader.dispose()
+    return body, loader.problems
