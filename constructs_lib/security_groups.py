@@ -508,6 +508,8 @@ def _security_group_source(source: object) -> Any:
     )
     if isinstance(source, str):
         raise TypeError(f"allow_ssh_from({source!r}): a string is not a security group; {advice}")
+    if isinstance(source, _CheckedSecurityGroup):
+        return source.security_group  # the jsii object itself: creation stacks then keep the user's Python frames
     connections = getattr(source, "connections", None)
     if _is_peer(source):
         cidr, _, reference = _peer_cidr(source)
