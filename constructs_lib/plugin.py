@@ -8,10 +8,11 @@ Policy-validation plugins are an aws-cdk-lib feature (``Validations``); cdk-nag 
 the same way, so the guard sits beside ``AwsSolutionsChecks`` and its findings are acknowledged the
 same way. It needs no cdk-nag at all, and works beside cdk-nag 2 (whose packs are aspects).
 
-The plugin checks what is actually synthesized: CDK hands it the paths of the templates it wrote and
-the policy core reads them all at once, so raw property overrides, ``CfnInclude``d templates, generic
-``CfnResource`` groups, nested stacks and cross-stack references are all seen, at one jsii call per
-synth. It fails closed: any error inside it becomes a ``fatal`` violation with an id made for that
+The plugin checks what is actually synthesized: it reads the cloud assembly CDK just wrote (through
+its manifest, as the CLI does) and the policy core analyses every template at once, so raw property
+overrides, ``CfnInclude``d templates, generic ``CfnResource`` groups, nested stacks and cross-stack
+references (exports and ``Fn::GetStackOutput``) are all seen, at one jsii call per synth; it reports
+the findings of the stacks CDK hands it. It fails closed: any error inside it becomes a ``fatal`` violation with an id made for that
 crash, which no acknowledgement can match (CDK never suppresses ``fatal`` violations). On every synth
 it writes ``admin-port-guard-report.json`` to the cloud assembly: the evidence that it ran.
 """
@@ -38,6 +39,7 @@ from .policy import (
     Rule,
     Thresholds,
     evaluate,
+    load,
     load_named,
     read_inventory,
 )
@@ -130,10 +132,16 @@ class AdminPortGuard:
         """Run the policy core over every synthesized template; never let an error pass silently."""
         started = time.perf_counter()
         try:
-            named = [(stack.stack_construct_path, stack.template_path) for stack in context.stack_templates]
-            templates = load_named(named)
+            directory = self._assembly_directory(context)
+            mine = {os.path.realpath(os.path.join(directory, stack.template_path)) for stack in context.stack_templates}
+            if os.path.isfile(os.path.join(directory, "manifest.json")):
+                templates = load([directory])
+            else:
+                templates = load_named((stack.stack_construct_path, os.path.join(directory, stack.template_path)) for stack in context.stack_templates)
+            names = {t.name for t in templates if os.path.realpath(t.path) in mine}
+            names |= {t.name for t in templates if any(t.name.startswith(f"{name}/") for name in names)}  # nested stacks
             inventory = read_inventory(templates)
-            findings = evaluate(inventory, self._policy)
+            findings = [finding for finding in evaluate(inventory, self._policy) if finding.location.template in names]
             violations = [self._violation(finding) for finding in findings]
             self._write_report(context, templates, inventory, findings, time.perf_counter() - started)
         except BaseException as error:  # noqa: BLE001 - a crashed guard must fail the synth, whatever it was

@@ -25,6 +25,8 @@ class Case:
     parameters: dict[str, Any] = field(default_factory=dict)
     mappings: dict[str, Any] = field(default_factory=dict)
     conditions: dict[str, Any] = field(default_factory=dict)
+    #: False for templates CDK cannot synthesize (a malformed template): checked by the core and the CLI only.
+    synthesizable: bool = True
 
     def template(self) -> dict[str, Any]:
         """The case as a template. ``Flag`` may be true or false (it compares a parameter without AllowedValues)."""
@@ -55,6 +57,43 @@ def group(*entries: dict[str, Any], **properties: Any) -> dict[str, Any]:
 
 def ingress(group_id: Any, entry: dict[str, Any], key: str = "GroupId") -> dict[str, Any]:
     return {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {key: group_id, **entry}}
+
+
+def nodegroup(**properties: Any) -> dict[str, Any]:
+    return {"Type": "AWS::EKS::Nodegroup", "Properties": {"ClusterName": "c", "NodeRole": "arn:aws:iam::123456789012:role/n",
+                                                          "Subnets": ["subnet-1"], **properties}}
+
+
+def beanstalk(kind: str, **options: str) -> dict[str, Any]:
+    settings = [{"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": name, "Value": value} for name, value in options.items()]
+    return {"Type": f"AWS::ElasticBeanstalk::{kind}", "Properties": {"ApplicationName": "app", "SolutionStackName": "64bit Amazon Linux 2023",
+                                                                      "OptionSettings": settings}}
+
+
+def lightsail(**properties: Any) -> dict[str, Any]:
+    return {"Type": "AWS::Lightsail::Instance", "Properties": {"InstanceName": "box", "BlueprintId": "amazon_linux_2023",
+                                                               "BundleId": "nano_3_0", **properties}}
+
+
+def gamelift(*permissions: dict[str, Any]) -> dict[str, Any]:
+    return {"Type": "AWS::GameLift::Fleet", "Properties": {"Name": "fleet", "EC2InstanceType": "c5.large", "EC2InboundPermissions": list(permissions)}}
+
+
+def halves() -> dict[str, Any]:
+    return {"Low": group(rule(CidrIp="0.0.0.0/1")), "High": group(rule(CidrIp="128.0.0.0/1"))}
+
+
+def instance(*groups: str) -> dict[str, Any]:
+    return {"Type": "AWS::EC2::Instance", "Properties": {"ImageId": "ami-1", "SecurityGroupIds": [{"Fn::GetAtt": [g, "GroupId"]} for g in groups]}}
+
+
+def instance_with_interfaces(*interfaces: list[str]) -> dict[str, Any]:
+    return {"Type": "AWS::EC2::Instance", "Properties": {"ImageId": "ami-1", "NetworkInterfaces": [
+        {"DeviceIndex": str(index), "SubnetId": "subnet-1", "GroupSet": [{"Ref": g} for g in groups]} for index, groups in enumerate(interfaces)]}}
+
+
+def launch_template(*groups: str) -> dict[str, Any]:
+    return {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {"SecurityGroupIds": [{"Ref": g} for g in groups]}}}
 
 
 def world(*ports: int) -> frozenset[tuple[str, int | None]]:
@@ -312,4 +351,99 @@ CASES = [
     Case("two-sources", {"Sg": group(rule(CidrIp="10.0.0.0/8", CidrIpv6="2001:db8::/32"))}, one(MALFORMED)),
     Case("rules-not-a-list", {"Sg": group(SecurityGroupIngress=rule(CidrIp="10.0.0.0/8"))}, one(MALFORMED)),
     Case("standalone-without-group", {"Open": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": rule(CidrIp="10.0.0.0/8")}}, one(MALFORMED)),
+
+    # --- services that open admin ports themselves (issue 10) -------------------------------------
+    Case("eks-ssh-key-without-source-groups", {"Nodes": nodegroup(RemoteAccess={"Ec2SshKey": "ops"})}, world(22)),
+    Case("eks-windows-ssh-key-without-source-groups",
+         {"Nodes": nodegroup(AmiType="WINDOWS_CORE_2022_x86_64", RemoteAccess={"Ec2SshKey": "ops"})}, world(3389)),
+    Case("eks-ami-type-unknown", {"Nodes": nodegroup(AmiType={"Ref": "Ami"}, RemoteAccess={"Ec2SshKey": "ops"})}, world(22, 3389),
+         parameters={"Ami": {"Type": "String"}}),
+    Case("eks-ssh-key-with-source-groups",
+         {"Nodes": nodegroup(RemoteAccess={"Ec2SshKey": "ops", "SourceSecurityGroups": ["sg-0123456789abcdef0"]})}, NONE),
+    Case("eks-without-remote-access", {"Nodes": nodegroup()}, NONE),
+    Case("beanstalk-environment-world-ssh-restriction",
+         {"Env": beanstalk("Environment", EC2KeyName="ops", SSHSourceRestriction="tcp, 22, 22, 0.0.0.0/0")}, world(22)),
+    Case("beanstalk-configuration-template-world-ssh-restriction",
+         {"Saved": beanstalk("ConfigurationTemplate", SSHSourceRestriction="tcp,22,22,0.0.0.0/0")}, world(22)),
+    Case("beanstalk-key-pair-without-restriction", {"Env": beanstalk("Environment", EC2KeyName="ops")}, world(22)),
+    Case("beanstalk-key-pair-restricted-to-admin-network",
+         {"Env": beanstalk("Environment", EC2KeyName="ops", SSHSourceRestriction="tcp, 22, 22, 203.0.113.10/32")}, NONE),
+    Case("beanstalk-key-pair-restricted-to-a-group",
+         {"Env": beanstalk("Environment", EC2KeyName="ops", SSHSourceRestriction="tcp, 22, 22, sg-0123456789abcdef0")}, NONE),
+    Case("beanstalk-default-group-disabled",
+         {"Env": beanstalk("Environment", EC2KeyName="ops", DisableDefaultEC2SecurityGroup="true")}, NONE),
+    Case("beanstalk-key-pair-from-saved-configuration-in-the-template",
+         {"Saved": beanstalk("ConfigurationTemplate", EC2KeyName="ops"),
+          "Env": {"Type": "AWS::ElasticBeanstalk::Environment", "Properties": {"ApplicationName": "app", "TemplateName": {"Ref": "Saved"}}}},
+         world(22)),
+    Case("beanstalk-saved-configuration-elsewhere",
+         {"Env": {"Type": "AWS::ElasticBeanstalk::Environment", "Properties": {"ApplicationName": "app", "TemplateName": "shared-config"}}},
+         one(UNVERIFIABLE)),
+    Case("lightsail-default-firewall", {"Box": lightsail()}, world(22)),
+    Case("lightsail-windows-default-firewall", {"Box": lightsail(BlueprintId="windows_server_2022")}, world(22, 3389)),
+    Case("lightsail-explicit-world-ssh", {"Box": lightsail(Networking={"Ports": [{"FromPort": 22, "ToPort": 22, "Protocol": "tcp", "Cidrs": ["0.0.0.0/0"]}]})}, world(22)),
+    Case("lightsail-ssh-from-one-address-web-from-anywhere",
+         {"Box": lightsail(Networking={"Ports": [{"FromPort": 22, "ToPort": 22, "Protocol": "tcp", "Cidrs": ["203.0.113.10"]},
+                                                 {"FromPort": 443, "ToPort": 443, "Protocol": "tcp"}]})}, NONE),
+    Case("lightsail-ssh-from-the-console-client-only",
+         {"Box": lightsail(Networking={"Ports": [{"FromPort": 22, "ToPort": 22, "Protocol": "tcp", "CidrListAliases": ["lightsail-connect"]}]})}, NONE),
+    Case("lightsail-private-port", {"Box": lightsail(Networking={"Ports": [{"FromPort": 22, "ToPort": 22, "AccessType": "private"}]})}, NONE),
+    Case("lightsail-all-protocols-unrestricted", {"Box": lightsail(Networking={"Ports": [{"Protocol": "all"}]})}, world(*ALL_ADMIN)),
+    Case("gamelift-world-ssh", {"Fleet": gamelift({"FromPort": 22, "ToPort": 22, "IpRange": "0.0.0.0/0", "Protocol": "TCP"})}, world(22)),
+    Case("gamelift-game-ports-only", {"Fleet": gamelift({"FromPort": 7777, "ToPort": 7780, "IpRange": "0.0.0.0/0", "Protocol": "UDP"})}, NONE),
+    # --- groups united on one network interface (issue 10) ----------------------------------------
+    Case("instance-with-two-halves-of-ipv4", {**halves(), "Host": instance("Low", "High")}, broad(22) | world(22)),
+    Case("two-halves-of-ipv4-on-two-instances", {**halves(), "One": instance("Low"), "Two": instance("High")}, broad(22)),
+    Case("instance-interfaces-are-not-united", {**halves(), "Host": instance_with_interfaces(["Low"], ["High"])}, broad(22)),
+    Case("launch-template-with-two-halves", {**halves(), "Template": launch_template("Low", "High")}, broad(22) | world(22)),
+    Case("network-interface-with-two-halves", {**halves(), "Eni": {"Type": "AWS::EC2::NetworkInterface", "Properties": {
+        "SubnetId": "subnet-1", "GroupSet": [{"Ref": "Low"}, {"Ref": "High"}]}}}, broad(22) | world(22)),
+    Case("ecs-service-with-two-halves", {**halves(), "Service": {"Type": "AWS::ECS::Service", "Properties": {"NetworkConfiguration": {
+        "AwsvpcConfiguration": {"SecurityGroups": [{"Ref": "Low"}, {"Ref": "High"}], "Subnets": ["subnet-1"]}}}}}, broad(22) | world(22)),
+    Case("instance-with-two-small-ranges-that-are-broad-together",
+         {"A": group(rule(CidrIp="8.8.0.0/16")), "B": group(rule(CidrIp="9.9.0.0/16")), "Host": instance("A", "B")}, broad(22)),
+    Case("instance-halves-of-ipv6", {"A": group(rule(CidrIpv6="2000::/4")), "B": group(rule(CidrIpv6="3000::/4")), "Host": instance("A", "B")},
+         broad(22) | world(22)),
+    # --- conditions (issue 10) ---------------------------------------------------------------------
+    Case("condition-never-true-given-allowed-values", {"Sg": {**group(rule(CidrIp="0.0.0.0/0")), "Condition": "IsProd"}}, NONE,
+         parameters={"Env": {"Type": "String", "Default": "dev", "AllowedValues": ["dev", "test"]}},
+         conditions={"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}}),
+    Case("condition-true-for-an-allowed-value", {"Sg": {**group(rule(CidrIp="0.0.0.0/0")), "Condition": "IsProd"}}, world(22),
+         parameters={"Env": {"Type": "String", "Default": "dev", "AllowedValues": ["dev", "prod"]}},
+         conditions={"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}}),
+    Case("condition-on-a-free-parameter", {"Sg": {**group(rule(CidrIp="0.0.0.0/0")), "Condition": "IsProd"}}, world(22),
+         parameters={"Env": {"Type": "String", "Default": "dev"}}, conditions={"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}}),
+    Case("fn-if-branch-that-cannot-be-taken",
+         {"Sg": group(rule(CidrIp={"Fn::If": ["IsProd", "0.0.0.0/0", "10.0.0.0/8"]}))}, NONE,
+         parameters={"Env": {"Type": "String", "Default": "dev", "AllowedValues": ["dev", "test"]}},
+         conditions={"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}}),
+    Case("condition-and-or-not", {"Sg": {**group(rule(CidrIp="0.0.0.0/0")), "Condition": "Never"}}, NONE,
+         parameters={"Env": {"Type": "String", "Default": "dev", "AllowedValues": ["dev", "test"]}},
+         conditions={"IsDev": {"Fn::Equals": [{"Ref": "Env"}, "dev"]}, "IsTest": {"Fn::Equals": [{"Ref": "Env"}, "test"]},
+                     "Never": {"Fn::And": [{"Fn::Not": [{"Condition": "IsDev"}]}, {"Fn::Not": [{"Fn::Or": [{"Condition": "IsTest"}, {"Condition": "IsDev"}]}]}]}}),
+    Case("condition-undefined", {"Sg": {**group(rule(CidrIp="0.0.0.0/0")), "Condition": "Missing"}},
+         frozenset({(MALFORMED_TEMPLATE, None), (WORLD, 22)}), synthesizable=False),
+    # --- broad admin sources: the limits and around them (issue 10) ---------------------------------
+    Case("public-slash-16-is-not-broad", {"Sg": group(rule(CidrIp="8.8.0.0/16"))}, NONE),
+    Case("public-slash-15-is-broad", {"Sg": group(rule(CidrIp="8.8.0.0/15"))}, broad(22)),
+    Case("public-slash-24-is-not-broad", {"Sg": group(rule(CidrIp="8.8.8.0/24"))}, NONE),
+    Case("private-slash-8-is-not-broad", {"Sg": group(rule(CidrIp="10.0.0.0/8"))}, NONE),
+    Case("shared-address-space-inside-is-not-counted", {"Sg": group(rule(CidrIp="100.0.0.0/8"))}, broad(22)),
+    Case("a-slash-15-half-private-is-not-broad", {"Sg": group(rule(CidrIp="192.168.0.0/15"))}, NONE),
+    Case("two-public-slash-16s-together-are-broad", {"Sg": group(rule(CidrIp="8.8.0.0/16"), rule(CidrIp="9.9.0.0/16"))}, broad(22)),
+    Case("ipv6-slash-48-site-is-not-broad", {"Sg": group(rule(CidrIpv6="2600:1f18:abcd::/48"))}, NONE),
+    Case("ipv6-slash-47-is-broad", {"Sg": group(rule(CidrIpv6="2600:1f18:abcc::/47"))}, broad(22)),
+    Case("ipv6-slash-32-is-broad", {"Sg": group(rule(CidrIpv6="2600::/32"))}, broad(22)),
+    Case("ipv6-documentation-slash-32-is-not-broad", {"Sg": group(rule(CidrIpv6="2001:db8::/32"))}, NONE),
+    Case("broad-on-every-admin-port", {"Sg": group(rule("-1", None, None, CidrIp="0.0.0.0/1"))}, broad(*ALL_ADMIN)),
+    Case("broad-ipv4-and-world-ipv6-is-world", {"Sg": group(rule(CidrIp="0.0.0.0/1"), rule(CidrIpv6="::/0"))}, world(22)),
+    # --- templates CloudFormation refuses (issue 9) --------------------------------------------------
+    Case("resource-not-a-mapping", {"S": "x"}, one(MALFORMED_TEMPLATE), synthesizable=False),
+    Case("resource-without-type", {"S": {"Properties": {}}}, one(MALFORMED_TEMPLATE), synthesizable=False),
+    Case("type-not-a-string", {"S": {"Type": ["AWS::EC2::SecurityGroup"]}}, one(MALFORMED_TEMPLATE), synthesizable=False),
+    Case("properties-not-a-mapping", {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": [rule(CidrIp="0.0.0.0/0")]}},
+         one(MALFORMED_TEMPLATE), synthesizable=False),
+    Case("unknown-resource-attribute", {"Sg": {**group(rule(CidrIp="10.0.0.0/8")), "Propertie": {}}}, one(MALFORMED_TEMPLATE), synthesizable=False),
+    Case("logical-id-not-alphanumeric", {"Web-Sg": group(rule(CidrIp="10.0.0.0/8"))}, one(MALFORMED_TEMPLATE), synthesizable=False),
+    Case("rule-with-an-unknown-key", {"Sg": group({**rule(CidrIp="10.0.0.0/8"), "CidrIP": "0.0.0.0/0"})}, one(MALFORMED)),
 ]

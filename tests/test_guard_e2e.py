@@ -45,13 +45,25 @@ def test_world_ssh_through_property_override_fails_cdk_synth(tmp_path: Path) -> 
     assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["WorldOpenAdminPort"]
 
 
-def test_a_crash_inside_the_guard_fails_cdk_synth(tmp_path: Path) -> None:
-    # GIVEN an app whose guard core raises (crash injected)
+def test_a_crash_inside_the_guard_fails_cdk_synth_whatever_the_app_acknowledges(tmp_path: Path) -> None:
+    # GIVEN an app whose guard core raises (crash injected), and that acknowledges in advance every spelling of the
+    # crash's id that CDK accepts, and every other rule of the guard, on the app and on the stack
     result = cdk_synth("guard_crashes.py", tmp_path)
     # THEN the stock CLI exits non-zero with the guard's own failure, not a silent pass
-    assert result.returncode != 0, result.stdout + result.stderr
-    assert "AdminPortGuard-ValidationFailed" in result.stdout + result.stderr
-    assert "injected crash inside the policy core" in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "AdminPortGuard-ValidationFailed-" in output and "injected crash inside the policy core" in output
+    # AND the report lists the crash as a fatal violation with an id made for this crash, never as suppressed
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    guard = next(p for p in report["pluginReports"] if p["pluginName"] == "AdminPortGuard")
+    (crash,) = guard["violations"]
+    assert crash["severity"] == "fatal" and crash["ruleName"].startswith("AdminPortGuard-ValidationFailed-")
+    assert len(crash["ruleName"]) > len("AdminPortGuard-ValidationFailed-") + 8
+    assert not guard.get("suppressedViolations")
+    # AND the guard CLI on that cloud assembly exits 1, naming the crash
+    cli = guard_cli(str(tmp_path))
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert "ValidationFailed" in cli.stdout and "injected crash inside the policy core" in cli.stdout
 
 
 def test_guard_cli_fails_on_a_cloud_assembly_whose_plugin_crashed(tmp_path: Path) -> None:

@@ -104,3 +104,26 @@ def test_unreadable_templates_raise_a_clear_error(tmp_path: Path, content: str, 
     path.write_text(content)
     with pytest.raises(TemplateError, match=message):
         check_paths([path])
+
+
+def test_weak_cross_stack_references_are_followed_by_stack_name(tmp_path: Path) -> None:
+    # GIVEN a cloud assembly whose second stack opens SSH on the first stack's group through Fn::GetStackOutput
+    # (CDK's "weak" cross-stack references), the producing stack named differently from its artifact id
+    owner = {"Resources": {"Shared": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x"}}},
+             "Outputs": {"SharedId": {"Value": {"Fn::GetAtt": ["Shared", "GroupId"]}}}}
+    adder = {"Resources": {"Open": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+        "GroupId": {"Fn::GetStackOutput": {"StackName": "prod-network", "OutputName": "SharedId", "Region": {"Ref": "AWS::Region"}}},
+        "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv6": "::/0"}}}}
+    manifest = {"version": "48.0.0", "artifacts": {
+        "Network": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "Network.template.json", "stackName": "prod-network"}},
+        "Adder": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "Adder.template.json"}},
+    }}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "Network.template.json").write_text(json.dumps(owner))
+    (tmp_path / "Adder.template.json").write_text(json.dumps(adder))
+    # THEN the rule lands on the group it names: world-open, on the owner's group
+    assert _findings([tmp_path]) == {("WorldOpenAdminPort", "Shared", 22)}
+    # AND an output of a stack that is not in the input is unknown, never a pass
+    manifest["artifacts"].pop("Network")
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert _findings([tmp_path]) == {("UnverifiableIngress", "Open", None)}

@@ -8,8 +8,10 @@ security group ``WebSG``" from a string.
 
 ``Resolver.condition(name)`` is the set of truth values a condition of the ``Conditions`` section may
 take (``{True}``, ``{False}`` or both). Inside conditions a parameter without ``AllowedValues`` may be
-anything, so a condition on it is both; conditions are treated as independent of each other, which can
-only add possibilities. A condition is never decided "false" unless no parameter value makes it true.
+anything. The parameters with ``AllowedValues`` a condition uses are enumerated together (up to
+``MAX_CANDIDATES`` combinations), so ``Env`` cannot be both ``dev`` and ``test`` at once; beyond that,
+sub-conditions are treated as independent, which can only add possibilities. A condition is never
+decided "false" unless no parameter value makes it true.
 """
 
 from __future__ import annotations
@@ -98,12 +100,13 @@ def _as_string(value: Any) -> str | Unknown:
 class Resolver:
     """Evaluates intrinsic functions within one template.
 
-    ``exports`` maps export names to the ``(resolver, value node)`` that produces them, across every
-    template under analysis, so ``Fn::ImportValue`` follows cross-stack references. ``problems`` collects
+    ``exports`` maps export names, and ``(stack name, output name)`` pairs, to the ``(resolver, value node)``
+    that produces them, across every template under analysis, so ``Fn::ImportValue`` and
+    ``Fn::GetStackOutput`` follow cross-stack references. ``problems`` collects
     ``(path, message)`` for malformed conditions (CloudFormation would refuse the template).
     """
 
-    def __init__(self, name: str, template: Mapping[str, Any], exports: Mapping[str, tuple[Resolver, Any]]):
+    def __init__(self, name: str, template: Mapping[str, Any], exports: Mapping[Any, tuple[Resolver, Any]]):
         self.name = name
         self.parameters: Mapping[str, Any] = _mapping(template.get("Parameters"))
         self.mappings: Mapping[str, Any] = _mapping(template.get("Mappings"))
@@ -113,6 +116,7 @@ class Resolver:
         self.problems: list[tuple[str, str]] = []
         self._truths: dict[str, frozenset[bool]] = {}
         self._free_parameters = False  # inside a condition, a parameter without AllowedValues may be anything
+        self._bindings: dict[str, Any] = {}  # parameter values fixed while a condition is enumerated
         self._functions: dict[str, Callable[[Any], list[Any]]] = {
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
@@ -123,6 +127,7 @@ class Resolver:
             "Fn::FindInMap": self._find_in_map,
             "Fn::Sub": self._sub,
             "Fn::ImportValue": self._import_value,
+            "Fn::GetStackOutput": self._get_stack_output,
             "Fn::Cidr": self._cidr,
         }
 
@@ -161,14 +166,58 @@ class Resolver:
         if not isinstance(name, str) or name not in self.conditions:
             self.problems.append((path, f"condition {json.dumps(name, default=str)} is not defined in Conditions"))
             return BOTH
+        if self._bindings:  # inside an enumeration: decide under the bound parameters, not from the memo
+            return self._truth(self.conditions[name], f"Conditions.{name}")
         if name not in self._truths:
             self._truths[name] = BOTH  # a cycle through this name decides nothing
             free, self._free_parameters = self._free_parameters, True
             try:
-                self._truths[name] = self._truth(self.conditions[name], f"Conditions.{name}")
+                self._truths[name] = self._enumerated(name)
             finally:
                 self._free_parameters = free
         return self._truths[name]
+
+    def _enumerated(self, name: str) -> frozenset[bool]:
+        """Decide ``name`` for every combination of the values its parameters with ``AllowedValues`` may take."""
+        domains = {
+            parameter: self._parameter(parameter, _mapping(self.parameters[parameter]))
+            for parameter in sorted(self._condition_parameters(name, set()))
+            if isinstance(_mapping(self.parameters[parameter]).get("AllowedValues"), list)
+        }
+        combinations = 1
+        for values in domains.values():
+            combinations *= len(values)
+        if not domains or combinations > MAX_CANDIDATES:
+            return self._truth(self.conditions[name], f"Conditions.{name}")
+        outcomes: set[bool] = set()
+        for assignment in itertools.product(*domains.values()):
+            self._bindings = dict(zip(domains, assignment))
+            try:
+                outcomes |= self._truth(self.conditions[name], f"Conditions.{name}")
+            finally:
+                self._bindings = {}
+        return frozenset(outcomes)
+
+    def _condition_parameters(self, name: str, seen: set[str]) -> set[str]:
+        """The parameters condition ``name`` refers to, through the conditions it refers to."""
+        if name in seen or name not in self.conditions:
+            return set()
+        seen.add(name)
+        found: set[str] = set()
+        stack = [self.conditions[name]]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key == "Ref" and isinstance(value, str) and value in self.parameters:
+                        found.add(value)
+                    elif key == "Condition" and isinstance(value, str):
+                        found |= self._condition_parameters(value, seen)
+                    else:
+                        stack.append(value)
+            elif isinstance(node, list):
+                stack.extend(node)
+        return found
 
     def _truth(self, node: Any, path: str) -> frozenset[bool]:
         if not (type(node) is dict and len(node) == 1):
@@ -221,6 +270,8 @@ class Resolver:
         return [Unknown(f"Ref to {name!r}, which is neither a parameter nor a resource of this template")]
 
     def _parameter(self, name: str, spec: Mapping[str, Any]) -> list[Any]:
+        if name in self._bindings:
+            return [self._bindings[name]]
         kind = str(spec.get("Type", "String"))
         if kind.startswith("AWS::SSM::Parameter::Value"):
             return [Unknown(f"parameter {name} is read from SSM Parameter Store at deploy time")]
@@ -365,6 +416,22 @@ class Resolver:
                 values.append(Unknown(f"Fn::ImportValue {name!r} comes from a stack outside this input"))
         return values
 
+    def _get_stack_output(self, argument: Any) -> list[Any]:
+        """``Fn::GetStackOutput {StackName, OutputName, Region}``: an output of another analysed stack (CDK's
+        "weak" cross-stack references)."""
+        if not isinstance(argument, dict) or "StackName" not in argument or "OutputName" not in argument:
+            return [Unknown(f"Fn::GetStackOutput {json.dumps(argument, default=str)} is malformed")]
+        values: list[Any] = []
+        for stack, output in itertools.product(self.strings(argument["StackName"]), self.strings(argument["OutputName"])):
+            if isinstance(stack, Unknown) or isinstance(output, Unknown):
+                values.append(stack if isinstance(stack, Unknown) else output)
+            elif (stack, output) in self.exports:
+                exporter, node = self.exports[(stack, output)]  # type: ignore[index]
+                values.extend(exporter.candidates(node))
+            else:
+                values.append(Unknown(f"Fn::GetStackOutput of output {output!r} of stack {stack!r}, which is not part of this input"))
+        return values
+
 
 #: Both truth values: a condition that cannot be decided.
 BOTH = frozenset((True, False))
@@ -402,13 +469,16 @@ def _subnets(choice: tuple[str, str, str]) -> list[str] | Unknown:
 
 def resolvers_for(templates: Sequence[Template]) -> list[Resolver]:
     """One resolver per template, all sharing the templates' exports, so ``Fn::ImportValue`` crosses stacks."""
-    exports: dict[str, tuple[Resolver, Any]] = {}
+    exports: dict[Any, tuple[Resolver, Any]] = {}
     resolvers = [Resolver(template.name, template.body, exports) for template in templates]
     for template, resolver in zip(templates, resolvers):
         outputs = template.body.get("Outputs")
-        for output in outputs.values() if isinstance(outputs, dict) else ():
-            export = output.get("Export") if isinstance(output, dict) else None
-            if isinstance(export, dict) and "Value" in output:
+        for output_name, output in outputs.items() if isinstance(outputs, dict) else ():
+            if not isinstance(output, dict) or "Value" not in output:
+                continue
+            exports[(template.stack_name or template.name, output_name)] = (resolver, output["Value"])  # type: ignore[index]
+            export = output.get("Export")
+            if isinstance(export, dict):
                 for name in resolver.strings(export.get("Name")):
                     if isinstance(name, str):
                         exports[name] = (resolver, output["Value"])

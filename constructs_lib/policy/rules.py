@@ -48,7 +48,9 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
             found = verdict([p.source.network for p in definite], policy.thresholds)
             if found.families:
                 opened[(key, port)] = Rule.WORLD_OPEN_ADMIN_PORT if found.world else Rule.BROAD_ADMIN_SOURCE
-                findings.append(_open_finding(group.location, _group_subject(group), port, name, found, definite, policy.thresholds, group.fix))
+                # a group the templates only refer to (sg-..., imported) is anchored at a rule that opens it
+                anchor = group.location if group.defined else min((p.origin for p in definite), key=lambda o: (o.template, o.logical_id))
+                findings.append(_open_finding(anchor, _group_subject(group), port, name, found, definite, policy.thresholds, group.fix))
                 if found.world:
                     continue
             for permission in reaching:

@@ -24,7 +24,7 @@ _TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 SHORT_FORMS = frozenset(
     {
         "Ref", "Condition", "Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select",
-        "Split", "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length",
+        "Split", "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length", "GetStackOutput",
     }
 )
 _SECTIONS = frozenset(
@@ -45,16 +45,21 @@ class TemplateError(Exception):
     """An input that cannot be read as a CloudFormation template or cloud assembly."""
 
 
+class TooDeep(TemplateError):
+    """Input nested deeper than a parser can follow (no template is)."""
+
+
 class Template:
     """One template to analyse. ``name`` is the stack name, or the file name outside an assembly.
 
     ``construct_paths`` maps logical ids to CDK construct paths, from the cloud assembly's metadata,
     for templates synthesized without ``aws:cdk:path`` resource metadata; ``metadata_files`` are the
     assembly metadata files of the stack (creation stacks, for source locations); ``problems`` are
-    ``(place, message)`` pairs for what CloudFormation would refuse.
+    ``(place, message)`` pairs for what CloudFormation would refuse; ``stack_name`` is the stack's
+    CloudFormation name where the assembly says it (``Fn::GetStackOutput`` names stacks by it).
     """
 
-    __slots__ = ("name", "path", "body", "construct_paths", "metadata_files", "problems")
+    __slots__ = ("name", "path", "body", "construct_paths", "metadata_files", "problems", "stack_name")
 
     def __init__(
         self,
@@ -64,8 +69,10 @@ class Template:
         construct_paths: Mapping[str, str] | None = None,
         metadata_files: tuple[str, ...] = (),
         problems: list[tuple[str, str]] | None = None,
+        stack_name: str | None = None,
     ) -> None:
         self.name = name
+        self.stack_name = stack_name
         self.path = os.fspath(path)
         self.body = body
         self.construct_paths = construct_paths or {}
@@ -87,7 +94,7 @@ def parse_template(text: str, source: str) -> tuple[dict[str, Any], list[tuple[s
     try:
         body, problems = _parse_json(text, source) if text.lstrip().startswith("{") else _parse_yaml(text, source)
     except TemplateError as json_error:
-        if not text.lstrip().startswith("{"):
+        if not text.lstrip().startswith("{") or isinstance(json_error, TooDeep):
             raise
         try:  # YAML flow style also starts with "{"
             body, problems = _parse_yaml(text, source)
@@ -119,6 +126,8 @@ def _parse_json(text: str, source: str) -> tuple[Any, list[tuple[str, str]]]:
         body = json.loads(text, object_pairs_hook=pairs_to_dict)
     except ValueError as error:
         raise TemplateError(f"{source} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise TooDeep(f"{source} is nested too deeply to be a CloudFormation template") from None
     problems = []
     if duplicated:
         places = {id(mapping): keys for mapping, keys in duplicated}
@@ -166,6 +175,8 @@ def structure_problems(body: dict[str, Any]) -> list[tuple[str, str]]:
         if not isinstance(resource, dict):
             problems.append((place, f"the resource is a {_kind(resource)}, not a mapping"))
             continue
+        if len(resource) == 1 and str(next(iter(resource))).startswith("Fn::!"):
+            continue  # the whole resource is under a tag CloudFormation does not know: reported by the YAML reader
         if "Type" not in resource:
             problems.append((place, "the resource has no Type"))
         elif not isinstance(resource["Type"], str) or not resource["Type"]:
@@ -214,8 +225,8 @@ def load(paths: Iterable[object], *, skip_non_templates: bool = False) -> list[T
     for raw in paths:
         path = os.fspath(raw)  # type: ignore[call-overload]
         if os.path.isdir(path) and os.path.isfile(os.path.join(path, "manifest.json")):
-            for name, template_path, construct_paths, metadata_files in _assembly_templates(os.path.join(path, "manifest.json")):
-                _add(templates, seen, name, template_path, construct_paths, metadata_files)
+            for name, template_path, construct_paths, metadata_files, stack_name in _assembly_templates(os.path.join(path, "manifest.json")):
+                _add(templates, seen, name, template_path, construct_paths, metadata_files, stack_name)
         elif os.path.isdir(path):
             files = sorted(
                 os.path.join(path, entry)
@@ -256,18 +267,19 @@ def _add(
     path: str,
     construct_paths: Mapping[str, str] | None = None,
     metadata_files: tuple[str, ...] = (),
+    stack_name: str | None = None,
 ) -> None:
     resolved = os.path.realpath(path)
     if resolved in seen:
         return
     seen.add(resolved)
     body, problems = read_template(path)
-    template = Template(name, path, body, construct_paths, metadata_files, problems)
+    template = Template(name, path, body, construct_paths, metadata_files, problems, stack_name)
     templates.append(template)
     templates.extend(_nested_stack_templates(template, seen))
 
 
-def _assembly_templates(manifest_path: str) -> Iterator[tuple[str, str, dict[str, str], tuple[str, ...]]]:
+def _assembly_templates(manifest_path: str) -> Iterator[tuple[str, str, dict[str, str], tuple[str, ...], str]]:
     try:
         with open(manifest_path, encoding="utf-8") as file:
             manifest = json.load(file)
@@ -285,7 +297,8 @@ def _assembly_templates(manifest_path: str) -> Iterator[tuple[str, str, dict[str
             if not isinstance(properties.get("templateFile"), str):
                 raise TemplateError(f"{manifest_path}: stack artifact {artifact_id!r} names no templateFile")
             construct_paths, metadata_files = _construct_paths(directory, artifact)
-            yield name, os.path.join(directory, properties["templateFile"]), construct_paths, metadata_files
+            stack_name = properties.get("stackName") if isinstance(properties.get("stackName"), str) else artifact_id
+            yield name, os.path.join(directory, properties["templateFile"]), construct_paths, metadata_files, stack_name
         elif kind == "cdk:cloud-assembly":
             if not isinstance(properties.get("directoryName"), str):
                 raise TemplateError(f"{manifest_path}: nested assembly {artifact_id!r} names no directoryName")
@@ -315,7 +328,8 @@ def _construct_paths(directory: str, artifact: dict[str, Any]) -> tuple[dict[str
 
 
 def _nested_stack_templates(parent: Template, seen: set[str]) -> Iterator[Template]:
-    """Templates of CDK nested stacks, which the assembly stores as assets next to their parent."""
+    """Templates of CDK nested stacks, which the assembly stores as file assets next to their parent: found by the
+    ``aws:asset:path`` metadata, or (without asset metadata) by the asset hash in ``TemplateURL``."""
     resources = parent.body.get("Resources")
     for logical_id, resource in resources.items() if isinstance(resources, dict) else ():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
@@ -323,6 +337,9 @@ def _nested_stack_templates(parent: Template, seen: set[str]) -> Iterator[Templa
         metadata = resource.get("Metadata")
         asset = metadata.get("aws:asset:path") if isinstance(metadata, dict) else None
         if not isinstance(asset, str):
+            properties = resource.get("Properties")
+            asset = _asset_named_in(parent.path, properties.get("TemplateURL") if isinstance(properties, dict) else None)
+        if asset is None:
             continue
         nested_path = os.path.realpath(os.path.join(os.path.dirname(parent.path), asset))
         if nested_path in seen or not os.path.isfile(nested_path):
@@ -332,3 +349,24 @@ def _nested_stack_templates(parent: Template, seen: set[str]) -> Iterator[Templa
         nested = Template(f"{parent.name}/{logical_id}", nested_path, body, problems=problems)
         yield nested
         yield from _nested_stack_templates(nested, seen)
+
+
+def _asset_named_in(template_path: str, template_url: Any) -> str | None:
+    """The file asset (``*.assets.json`` next to the template) whose hash ``template_url`` names."""
+    if template_url is None:
+        return None
+    url = json.dumps(template_url)
+    directory = os.path.dirname(template_path)
+    for entry in sorted(os.listdir(directory)):
+        if not entry.endswith(".assets.json"):
+            continue
+        try:
+            with open(os.path.join(directory, entry), encoding="utf-8") as file:
+                files = json.load(file).get("files") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        for asset_hash, asset in files.items() if isinstance(files, dict) else ():
+            source = asset.get("source") if isinstance(asset, dict) else None
+            if asset_hash in url and isinstance(source, dict) and isinstance(source.get("path"), str):
+                return source["path"]
+    return None

@@ -2,8 +2,8 @@
 
 CloudFormation's short forms (``!Ref``, ``!GetAtt`` ...) become their long forms. What CloudFormation
 refuses is read as far as possible and kept as a problem with its line: a duplicate key, a tag that is
-not a short form, an alias or merge key (see ``ALIASES_ACCEPTED``). Plain scalars that look like dates
-stay strings, as CloudFormation reads them.
+not a short form, an alias (``*name``) or a merge key (``<<``), which CloudFormation's YAML parser does
+not accept. Plain scalars that look like dates stay strings, as CloudFormation reads them.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from typing import Any
 
 import yaml
 
-from .templates import SHORT_FORMS, TemplateError
+from .templates import SHORT_FORMS, TemplateError, TooDeep
 
-#: CloudFormation's YAML parser does not accept aliases (``*name``) or merge keys (``<<``).
-ALIASES_ACCEPTED = False
-
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: The pure-Python loader: libyaml's C parser crashes the process (SIGSEGV) on deeply nested input,
+#: where this one raises ``RecursionError``. Templates are at most 1 MB, so its speed is enough.
+_Base = yaml.SafeLoader
 
 
 class _CloudFormationLoader(_Base):  # type: ignore[misc, valid-type]
@@ -33,7 +32,7 @@ class _CloudFormationLoader(_Base):  # type: ignore[misc, valid-type]
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # A node constructed a second time is reached through an alias (*name).
-        if not ALIASES_ACCEPTED and node in self.constructed_objects and node not in self.reported_aliases:
+        if node in self.constructed_objects and node not in self.reported_aliases:
             self.reported_aliases.add(node)
             self.problem(node, "a YAML alias (*name) repeats this node; CloudFormation does not accept aliases")
         return super().construct_object(node, deep=deep)
@@ -41,7 +40,7 @@ class _CloudFormationLoader(_Base):  # type: ignore[misc, valid-type]
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, yaml.MappingNode):
             raise yaml.constructor.ConstructorError(None, None, f"expected a mapping, found {node.id}", node.start_mark)
-        if not ALIASES_ACCEPTED and any(key.tag == "tag:yaml.org,2002:merge" for key, _ in node.value):
+        if any(key.tag == "tag:yaml.org,2002:merge" for key, _ in node.value):
             self.problem(node, "a YAML merge key (<<) is used; CloudFormation does not accept merge keys")
         self.flatten_mapping(node)
         mapping: dict[Any, Any] = {}
@@ -98,6 +97,8 @@ def parse(text: str, source: str) -> tuple[Any, list[tuple[str, str]]]:
         body = loader.get_single_data()
     except yaml.YAMLError as error:
         raise TemplateError(f"{source} is neither valid JSON nor valid YAML: {error}") from None
+    except RecursionError:
+        raise TooDeep(f"{source} is nested too deeply to be a CloudFormation template") from None
     finally:
         loader.dispose()
     return body, loader.problems

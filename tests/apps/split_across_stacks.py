@@ -1,5 +1,7 @@
 """World SSH that no single template shows: halves of IPv4 split across stacks, a stage and a nested stack."""
 
+import os
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 
@@ -12,7 +14,7 @@ def low_half_rule(scope, construct_id: str, group_id: str) -> None:
     ec2.CfnSecurityGroupIngress(scope, construct_id, group_id=group_id, ip_protocol="tcp", from_port=22, to_port=22, cidr_ip="0.0.0.0/1")
 
 
-app = cdk.App()
+app = cdk.App(outdir=os.environ.get("CDK_OUTDIR"))  # in-process runs (tests/test_fuzz.py) set it after jsii started
 
 # Cross-stack: the group lives in one stack, half of the world is added from another (Fn::ImportValue).
 owner = cdk.Stack(app, "GroupOwner")

@@ -217,11 +217,25 @@ def location_of(template: Template, logical_id: str, resource: Any) -> Location:
 
 
 def read_inventory(templates: Sequence[Template]) -> Inventory:
-    """Normalize every group, permission and attachment of ``templates`` (analysed together)."""
+    """Normalize every group, permission and attachment of ``templates`` (analysed together).
+
+    Never raises for a template's content: what goes wrong while reading a template is a
+    ``ValidationFailed`` finding on it (a bug in the guard, reported, never a pass).
+    """
     inventory = Inventory()
-    context = Context(templates, inventory)
     inventory.templates = len(templates)
-    readable = [(template, list(_resources(template, context))) for template in templates]
+    try:
+        context = Context(templates, inventory)
+    except Exception as error:  # noqa: BLE001 - e.g. an export name nested beyond recursion
+        for template in templates:
+            _crashed(inventory, template, error)
+        return inventory
+    readable = []
+    for template in templates:
+        try:
+            readable.append((template, list(_resources(template, context))))
+        except Exception as error:  # noqa: BLE001
+            _crashed(inventory, template, error)
     for template, resources in readable:  # groups first: references to them resolve in any order
         for resource in resources:
             if resource.type in GROUP_TYPES:
@@ -229,8 +243,20 @@ def read_inventory(templates: Sequence[Template]) -> Inventory:
     for template, resources in readable:
         for resource in resources:
             _read(resource)
-        _report_template_problems(template, context)
+        try:
+            _report_template_problems(template, context)
+        except Exception as error:  # noqa: BLE001
+            _crashed(inventory, template, error)
     return inventory
+
+
+def _crashed(inventory: Inventory, template: Template, error: Exception) -> None:
+    inventory.findings.append(Finding(
+        Location(template.name, "(template)", None, template.path),
+        Rule.VALIDATION_FAILED,
+        f"the guard could not read this template ({type(error).__name__}: {error}); this is a bug in the guard, "
+        "please report it; the template is unchecked",
+    ))
 
 
 def _resources(template: Template, context: Context) -> Iterator[Resource]:
@@ -287,15 +313,15 @@ def _check_transforms(template: Template, context: Context) -> None:
 
 
 def _report_template_problems(template: Template, context: Context) -> None:
+    """``MalformedTemplate`` findings for what CloudFormation would refuse, anchored at the resource they are in."""
     resolver = context.templates[template.name][1]
-    seen = set()
-    for place, message in template.problems + resolver.problems:
-        if (place, message) in seen:
-            continue
-        seen.add((place, message))
-        logical_id = place.split(".")[1].split("[")[0] if place.startswith("Resources.") and place.count(".") >= 1 else place
-        construct_path = template.construct_paths.get(logical_id)
-        _finding(context, Location(template.name, place, construct_path, template.path), Rule.MALFORMED_TEMPLATE, f"{place}: {message}")
+    for place, message in dict.fromkeys(template.problems + resolver.problems):
+        logical_id = place
+        if place.startswith("Resources.") and len(place) > len("Resources."):
+            logical_id = place[len("Resources."):].split(".")[0].split("[")[0]
+        where = "" if place in (logical_id, f"Resources.{logical_id}") else f"{place}: "
+        location = Location(template.name, logical_id, template.construct_paths.get(logical_id), template.path)
+        _finding(context, location, Rule.MALFORMED_TEMPLATE, where + message)
 
 
 def _finding(context: Context, location: Location, rule: Rule, message: str) -> None:
