@@ -123,7 +123,38 @@ def test_weak_cross_stack_references_are_followed_by_stack_name(tmp_path: Path) 
     (tmp_path / "Adder.template.json").write_text(json.dumps(adder))
     # THEN the rule lands on the group it names: world-open, on the owner's group
     assert _findings([tmp_path]) == {("WorldOpenAdminPort", "Shared", 22)}
-    # AND an output of a stack that is not in the input is unknown, never a pass
+    # AND with the producing stack not in the input, the group is unknown but what the rule opens is not
     manifest["artifacts"].pop("Network")
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    assert _findings([tmp_path]) == {("UnverifiableIngress", "Open", None)}
+    assert _findings([tmp_path]) == {("WorldOpenAdminPort", "Open", 22)}
+
+
+def test_nested_stacks_see_the_parameters_their_parent_passes(tmp_path: Path) -> None:
+    # GIVEN a CDK-style nested stack that opens SSH on its parent's group, which it receives as a parameter
+    parent = {"Resources": {
+        "Shared": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x"}},
+        "Child": {"Type": "AWS::CloudFormation::Stack", "Metadata": {"aws:asset:path": "ParentChild.nested.template.json"},
+                  "Properties": {"TemplateURL": "https://example.invalid/child.json",
+                                 "Parameters": {"referencetoParentSharedGroupId": {"Fn::GetAtt": ["Shared", "GroupId"]}}}},
+    }}
+    child = {"Parameters": {"referencetoParentSharedGroupId": {"Type": "String"}},
+             "Resources": {"Open": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+                 "GroupId": {"Ref": "referencetoParentSharedGroupId"}, "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                 "CidrIp": "0.0.0.0/0"}}}}
+    manifest = {"version": "48.0.0", "artifacts": {"Parent": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "Parent.template.json"}}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "Parent.template.json").write_text(json.dumps(parent))
+    (tmp_path / "ParentChild.nested.template.json").write_text(json.dumps(child))
+    # THEN the rule is the parent group's: world-open, anchored on it
+    assert _findings([tmp_path]) == {("WorldOpenAdminPort", "Shared", 22)}
+
+
+def test_a_rule_on_a_group_known_only_at_deploy_time_is_still_judged(tmp_path: Path) -> None:
+    # GIVEN a world-SSH rule whose GroupId is imported from a stack outside the input
+    template = {"Resources": {"Open": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+        "GroupId": {"Fn::ImportValue": "elsewhere-sg"}, "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}}}}
+    (tmp_path / "t.json").write_text(json.dumps(template))
+    # THEN whichever group it is, SSH on it is open to the world
+    [finding] = check_paths([tmp_path / "t.json"])
+    assert (finding.rule_id, finding.port, finding.location.logical_id) == ("WorldOpenAdminPort", 22, "Open")
+    assert "Fn::ImportValue 'elsewhere-sg' comes from a stack outside this input" in finding.message

@@ -114,6 +114,7 @@ class Resolver:
         self.conditions: Mapping[str, Any] = _mapping(template.get("Conditions"))
         self.exports = exports
         self.problems: list[tuple[str, str]] = []
+        self.passed: tuple[Resolver, Mapping[str, Any]] | None = None  # a nested stack's parameters, as its parent passes them
         self._truths: dict[str, frozenset[bool]] = {}
         self._free_parameters = False  # inside a condition, a parameter without AllowedValues may be anything
         self._bindings: dict[str, Any] = {}  # parameter values fixed while a condition is enumerated
@@ -272,6 +273,8 @@ class Resolver:
     def _parameter(self, name: str, spec: Mapping[str, Any]) -> list[Any]:
         if name in self._bindings:
             return [self._bindings[name]]
+        if self.passed is not None and name in self.passed[1]:
+            return self.passed[0].candidates(self.passed[1][name])  # what the parent stack passes
         kind = str(spec.get("Type", "String"))
         if kind.startswith("AWS::SSM::Parameter::Value"):
             return [Unknown(f"parameter {name} is read from SSM Parameter Store at deploy time")]
@@ -468,9 +471,16 @@ def _subnets(choice: tuple[str, str, str]) -> list[str] | Unknown:
 
 
 def resolvers_for(templates: Sequence[Template]) -> list[Resolver]:
-    """One resolver per template, all sharing the templates' exports, so ``Fn::ImportValue`` crosses stacks."""
+    """One resolver per template, all sharing the templates' exports and outputs, so ``Fn::ImportValue`` and
+    ``Fn::GetStackOutput`` cross stacks, and nested stacks see the parameters their parent passes."""
     exports: dict[Any, tuple[Resolver, Any]] = {}
     resolvers = [Resolver(template.name, template.body, exports) for template in templates]
+    by_name = dict(zip((template.name for template in templates), resolvers))
+    for template, resolver in zip(templates, resolvers):
+        parent = by_name.get(template.parent[0]) if template.parent else None
+        if parent is not None:
+            stack = _mapping(parent.resources.get(template.parent[1]))
+            resolver.passed = (parent, _mapping(_mapping(stack.get("Properties")).get("Parameters")))
     for template, resolver in zip(templates, resolvers):
         outputs = template.body.get("Outputs")
         for output_name, output in outputs.items() if isinstance(outputs, dict) else ():

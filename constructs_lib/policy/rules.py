@@ -129,7 +129,7 @@ def _group_subject(group: Group) -> str:
     if key.startswith("name:"):
         return f"{group.kind} named {key[5:]!r} (not defined in the templates)"
     if key.startswith("unresolved:"):
-        return f"{group.kind} {key[11:]}"
+        return f"the {group.kind} named by {key[11:]}"
     return f"{group.kind} {key.split(':', 1)[-1]}"
 
 

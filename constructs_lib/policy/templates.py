@@ -56,10 +56,11 @@ class Template:
     for templates synthesized without ``aws:cdk:path`` resource metadata; ``metadata_files`` are the
     assembly metadata files of the stack (creation stacks, for source locations); ``problems`` are
     ``(place, message)`` pairs for what CloudFormation would refuse; ``stack_name`` is the stack's
-    CloudFormation name where the assembly says it (``Fn::GetStackOutput`` names stacks by it).
+    CloudFormation name where the assembly says it (``Fn::GetStackOutput`` names stacks by it);
+    ``parent`` says which stack resource of which template a nested stack's parameters come from.
     """
 
-    __slots__ = ("name", "path", "body", "construct_paths", "metadata_files", "problems", "stack_name")
+    __slots__ = ("name", "path", "body", "construct_paths", "metadata_files", "problems", "stack_name", "parent")
 
     def __init__(
         self,
@@ -70,9 +71,11 @@ class Template:
         metadata_files: tuple[str, ...] = (),
         problems: list[tuple[str, str]] | None = None,
         stack_name: str | None = None,
+        parent: tuple[str, str] | None = None,
     ) -> None:
         self.name = name
         self.stack_name = stack_name
+        self.parent = parent  # a nested stack's (parent template name, logical id of its AWS::CloudFormation::Stack)
         self.path = os.fspath(path)
         self.body = body
         self.construct_paths = construct_paths or {}
@@ -346,7 +349,7 @@ def _nested_stack_templates(parent: Template, seen: set[str]) -> Iterator[Templa
             continue
         seen.add(nested_path)
         body, problems = read_template(nested_path)
-        nested = Template(f"{parent.name}/{logical_id}", nested_path, body, problems=problems)
+        nested = Template(f"{parent.name}/{logical_id}", nested_path, body, problems=problems, parent=(parent.name, logical_id))
         yield nested
         yield from _nested_stack_templates(nested, seen)
 

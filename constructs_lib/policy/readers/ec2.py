@@ -48,8 +48,8 @@ def security_group_ingress(resource: Resource) -> None:
         return
     groups = []
     for value in resource.resolver.candidates(properties[field]):
-        if isinstance(value, Unknown):
-            resource.unverifiable(f"{field} is unknown at synth time: {value.reason}")
+        if isinstance(value, Unknown):  # whichever group it is, what this rule opens on it is known
+            groups.append(resource.refer_group(f"unresolved:{field} of {resource.logical_id} ({value.reason})"))
         elif value is not NO_VALUE:
             groups.append(resource.refer_group(resource.group_key(value, field)))
     if groups:
