@@ -96,6 +96,21 @@ def launch_template(*groups: str) -> dict[str, Any]:
     return {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {"SecurityGroupIds": [{"Ref": g} for g in groups]}}}
 
 
+def network_lb(listen: int, target: int, lb_rule: dict[str, Any] | None = None, **balancer: Any) -> dict[str, Any]:
+    """A Network Load Balancer (with a security group admitting ``lb_rule``, if given) forwarding ``listen`` to ``target``."""
+    resources: dict[str, Any] = {
+        "Lb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Type": "network", "Subnets": ["subnet-1"], **balancer}},
+        "Targets": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {"Port": target, "Protocol": "TCP", "VpcId": "vpc-1"}},
+        "Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
+            "LoadBalancerArn": {"Ref": "Lb"}, "Port": listen, "Protocol": "TCP" if balancer.get("Type", "network") == "network" else "HTTP",
+            "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "Targets"}}]}},
+    }
+    if lb_rule is not None:
+        resources["LbSg"] = group(lb_rule)
+        resources["Lb"]["Properties"]["SecurityGroups"] = [{"Ref": "LbSg"}]
+    return resources
+
+
 def world(*ports: int) -> frozenset[tuple[str, int | None]]:
     return frozenset((WORLD, port) for port in ports)
 
@@ -446,4 +461,19 @@ CASES = [
     Case("unknown-resource-attribute", {"Sg": {**group(rule(CidrIp="10.0.0.0/8")), "Propertie": {}}}, one(MALFORMED_TEMPLATE), synthesizable=False),
     Case("logical-id-not-alphanumeric", {"Web-Sg": group(rule(CidrIp="10.0.0.0/8"))}, one(MALFORMED_TEMPLATE), synthesizable=False),
     Case("rule-with-an-unknown-key", {"Sg": group({**rule(CidrIp="10.0.0.0/8"), "CidrIP": "0.0.0.0/0"})}, one(MALFORMED)),
+    # --- load balancers forwarding a listener to an admin port of their targets (issue 10) ----------
+    Case("nlb-forwards-2222-to-ssh-of-its-targets", network_lb(2222, 22, lb_rule=rule(from_port=2222, to_port=2222, CidrIp="0.0.0.0/0")), world(22)),
+    Case("nlb-without-security-groups-forwards-ssh", network_lb(22, 22), world(22)),
+    Case("nlb-listener-open-to-the-admin-network-only", network_lb(2222, 22, lb_rule=rule(from_port=2222, to_port=2222, CidrIp="203.0.113.10/32")), NONE),
+    Case("nlb-internal", network_lb(22, 22, Scheme="internal"), NONE),
+    Case("nlb-forwards-https-only", network_lb(443, 443), NONE),
+    Case("alb-forwarding-http-to-port-22-carries-no-ssh", network_lb(80, 22, Type="application"), NONE),
+    Case("classic-lb-tcp-listener-to-rdp",
+         {"Lb": {"Type": "AWS::ElasticLoadBalancing::LoadBalancer", "Properties": {"Listeners": [
+             {"LoadBalancerPort": "3390", "InstancePort": "3389", "Protocol": "TCP"}], "SecurityGroups": [{"Ref": "LbSg"}]}},
+          "LbSg": group(rule(from_port=3390, to_port=3390, CidrIpv6="::/0"))}, world(3389)),
+    Case("classic-lb-http-listener",
+         {"Lb": {"Type": "AWS::ElasticLoadBalancing::LoadBalancer", "Properties": {"Listeners": [
+             {"LoadBalancerPort": "80", "InstancePort": "22", "Protocol": "HTTP"}], "SecurityGroups": [{"Ref": "LbSg"}]}},
+          "LbSg": group(rule(from_port=80, to_port=80, CidrIp="0.0.0.0/0"))}, NONE),
 ]

@@ -19,11 +19,13 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from .cidr import BITS, format_address, parse_cidr
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .templates import Template
 
 #: Above this many combinations a value is reported as unknown instead of enumerated.

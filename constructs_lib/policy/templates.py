@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 

@@ -8,7 +8,9 @@ not accept. Plain scalars that look like dates stay strings, as CloudFormation r
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 import yaml
 

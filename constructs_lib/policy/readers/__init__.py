@@ -22,7 +22,9 @@ The contract every reader keeps:
    ``rule_label`` (``RemoteAccess.Ec2SshKey``); service-made groups carry the fix that applies.
 
 The dispatcher checks what all resources share (their condition, an intrinsic in place of
-``Properties``, ``Fn::ForEach``, unknown transforms) before a reader sees the resource.
+``Properties``, ``Fn::ForEach``, unknown transforms) before a reader sees the resource. Readers
+registered ``late`` run after all others, over all templates (a load balancer's listener needs the
+rules of the load balancer's security groups).
 """
 
 from __future__ import annotations
@@ -40,18 +42,24 @@ if TYPE_CHECKING:
 
 #: ``{resource type: reader}``; filled by ``@reads`` in the reader modules imported at the end.
 READERS: dict[str, Callable[[Resource], None]] = {}
+#: Types whose readers run after every other resource is read (they build on what the others found).
+LATE = set()
 #: Resource types whose readers define groups (read in a first pass, so references resolve in any order).
 GROUP_TYPES = {"AWS::EC2::SecurityGroup"}
 #: Transforms that do not add or change what may reach a network interface.
 KNOWN_TRANSFORMS = frozenset({"AWS::Serverless-2016-10-31", "AWS::LanguageExtensions", "AWS::SecretsManager-2020-07-23"})
 
 
-def reads(*resource_types: str) -> Callable[[Callable[[Resource], None]], Callable[[Resource], None]]:
-    """Register the decorated function as the reader of ``resource_types``."""
+def reads(*resource_types: str, late: bool = False) -> Callable[[Callable[[Resource], None]], Callable[[Resource], None]]:
+    """Register the decorated function as the reader of ``resource_types`` (``late``: after all others)."""
 
     def register(function: Callable[[Resource], None]) -> Callable[[Resource], None]:
         for resource_type in resource_types:
+            if resource_type in READERS:
+                raise ValueError(f"{resource_type} already has a reader: {READERS[resource_type].__name__}")
             READERS[resource_type] = function
+            if late:
+                LATE.add(resource_type)
         return function
 
     return register
@@ -242,7 +250,12 @@ def read_inventory(templates: Sequence[Template]) -> Inventory:
                 _define_security_group(resource)
     for template, resources in readable:
         for resource in resources:
-            _read(resource)
+            if resource.type not in LATE:
+                _read(resource)
+    for template, resources in readable:
+        for resource in resources:
+            if resource.type in LATE:
+                _read(resource)
         try:
             _report_template_problems(template, context)
         except Exception as error:  # noqa: BLE001
@@ -329,4 +342,4 @@ def _finding(context: Context, location: Location, rule: Rule, message: str) -> 
 
 
 # The reader modules register themselves when imported.
-from . import attachments, ec2, services, stacks  # noqa: E402, F401
+from . import attachments, ec2, load_balancers, services, stacks  # noqa: E402, F401

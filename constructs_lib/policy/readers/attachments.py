@@ -91,7 +91,7 @@ SINGLE_INTERFACE = {
 }
 
 
-@reads(*SINGLE_INTERFACE)
+@reads(*(kind for kind in SINGLE_INTERFACE if kind != "AWS::ElasticLoadBalancing::LoadBalancer"))  # see load_balancers.py
 def single_interface(resource: Resource) -> None:
     kind, path, field = SINGLE_INTERFACE[resource.type]
     node = resource.lookup(*path)
