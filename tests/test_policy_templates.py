@@ -158,3 +158,28 @@ def test_a_rule_on_a_group_known_only_at_deploy_time_is_still_judged(tmp_path: P
     [finding] = check_paths([tmp_path / "t.json"])
     assert (finding.rule_id, finding.port, finding.location.logical_id) == ("WorldOpenAdminPort", 22, "Open")
     assert "Fn::ImportValue 'elsewhere-sg' comes from a stack outside this input" in finding.message
+
+
+def test_groups_from_two_stacks_on_one_instance_are_united(tmp_path: Path) -> None:
+    # GIVEN a cloud assembly: one stack exports a group open to half of IPv4, another defines the other half
+    # and an instance that carries both groups
+    network = {"Resources": {"Low": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x", "SecurityGroupIngress": [
+                   {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/1"}]}}},
+               "Outputs": {"LowId": {"Value": {"Fn::GetAtt": ["Low", "GroupId"]}, "Export": {"Name": "network-low"}}}}
+    app = {"Resources": {
+        "High": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x", "SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "128.0.0.0/1"}]}},
+        "Host": {"Type": "AWS::EC2::Instance", "Properties": {"ImageId": "ami-1", "SecurityGroupIds": [
+            {"Fn::ImportValue": "network-low"}, {"Fn::GetAtt": ["High", "GroupId"]}]}},
+    }}
+    manifest = {"version": "48.0.0", "artifacts": {
+        name: {"type": "aws:cloudformation:stack", "properties": {"templateFile": f"{name}.template.json"}} for name in ("Network", "App")}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "Network.template.json").write_text(json.dumps(network))
+    (tmp_path / "App.template.json").write_text(json.dumps(app))
+    # THEN each group alone is too broad, and the instance, which unites them, is open to the whole internet
+    findings = check_paths([tmp_path])
+    assert {(f.rule_id, f.location.template, f.location.logical_id, f.port) for f in findings} == {
+        ("BroadAdminSource", "Network", "Low", 22), ("BroadAdminSource", "App", "High", 22), ("WorldOpenAdminPort", "App", "Host", 22)}
+    [union] = [f for f in findings if f.rule_id == "WorldOpenAdminPort"]
+    assert "instance Host (security groups High and Low on one network interface)" in union.message
