@@ -303,7 +303,7 @@ def _read(resource: Resource) -> None:
     if reader is None:
         return
     properties = resource.body.get("Properties", {})
-    if isinstance(properties, dict) and any(str(key).startswith("Fn::") for key in properties):
+    if isinstance(properties, dict) and any(key[:4] == "Fn::" for key in properties if type(key) is str):
         resource.unverifiable("its Properties are produced at deploy time (an intrinsic or a transform)")
         return
     if not isinstance(properties, dict):

@@ -73,6 +73,9 @@ def _add_permissions(resource: Resource, groups: list[str], entry: dict, label: 
     if "IpProtocol" not in entry:
         yield "IpProtocol is missing"
         return
+    if not any(type(value) is dict or type(value) is list for value in entry.values()):
+        yield from _add_literal_permissions(resource, groups, entry, label)  # no intrinsic: one value each
+        return
     resolver = resource.resolver
     protocols = [protocol_name(value) for value in resolver.candidates(entry["IpProtocol"])]
     port_pairs = [
@@ -103,6 +106,30 @@ def _add_permissions(resource: Resource, groups: list[str], entry: dict, label: 
             for source in sources:
                 for group in groups:
                     resource.permit(group, name, port_range_, source, label, certain)  # type: ignore[arg-type]
+
+
+def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict, label: str) -> Iterator[str]:
+    """``_add_permissions`` for a rule written with literal values only (what CDK writes), without the
+    machinery for every value an intrinsic may deploy as: the same checks, in the same order."""
+    protocol = protocol_name(entry["IpProtocol"])
+    present = [field for field in _SOURCE_FIELDS if field in entry]
+    sources = [source for field in present for source in _source(resource, field, entry[field])]
+    problems = [item for item in [protocol, *sources] if isinstance(item, _Problem)]
+    if len(present) > 1:
+        problems.append(_Problem(f"it names more than one source ({', '.join(present)}); EC2 takes exactly one"))
+    if problems:
+        yield from problems
+        return
+    if not sources:
+        yield "it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"
+        return
+    ports = port_range(protocol, entry.get("FromPort"), entry.get("ToPort"))
+    if isinstance(ports, _Problem):
+        yield ports
+        return
+    for source in sources:
+        for group in groups:
+            resource.permit(group, protocol, ports, source, label)  # type: ignore[arg-type]
 
 
 def _sources(resource: Resource, entry: dict) -> Iterator[Source | _Problem]:
@@ -170,11 +197,19 @@ def cidr_source(field: str, value: Any, family: int | None) -> Source | _Problem
         return Source("unknown", f"{field} is the deploy-time value of resource {value.logical_id}")
     if not isinstance(value, str):
         return _Problem(f"{field} {json.dumps(value, default=str)} is not a CIDR string")
-    try:
-        network = parse_cidr(value, family=family)
-    except ValueError as error:
-        return _Problem(f"{field} {error}")
-    return Source("cidr", str(network), network)
+    key = (field, value, family)
+    if key not in _cidr_sources:
+        try:
+            network = parse_cidr(value, family=family)
+            _cidr_sources[key] = Source("cidr", str(network), network)
+        except ValueError as error:
+            _cidr_sources[key] = _Problem(f"{field} {error}")
+    return _cidr_sources[key]
+
+
+#: Sources of literal CIDRs, by (field, text, family): both results are immutable, and formatting a network
+#: back to text dominated the cost of a CIDR rule.
+_cidr_sources: dict[tuple[str, str, int | None], Source | _Problem] = {}
 
 
 def protocol_name(value: Any) -> str | Unknown | _Problem:
