@@ -13,6 +13,8 @@ _EXPORTS = {
     "AdminPortGuard": "constructs_lib.plugin",
     "add_admin_port_guard": "constructs_lib.plugin",
     "acknowledge_admin_port_finding": "constructs_lib.plugin",
+    "AdminPortGuardConfigRule": "constructs_lib.config_rule.construct",
+    "AdminPortGuardMemberRole": "constructs_lib.config_rule.construct",
 }
 
 __all__ = sorted(_EXPORTS)

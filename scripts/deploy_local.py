@@ -4,21 +4,28 @@
     .venv/bin/python scripts/deploy_local.py --keep       # leave stack and emulator up; Ctrl-C stops it
 
 Steps: start moto (with ``scripts/moto_patches.py``) on 127.0.0.1 at a free port → ``cdk bootstrap
-aws://123456789012/us-east-1`` → ``cdk deploy --require-approval never`` → live audit
-(``python -m constructs_lib.guard --live``) → ``cdk destroy --force``; the emulator is stopped by its PID
-even when a step fails. Exit status: the first failing step's, else the audit's (0 clean, 1 findings).
+aws://123456789012/us-east-1`` → ``cdk deploy --require-approval never`` of the reference stack and of a
+stack with the AWS Config rule (``AdminPortGuardConfigRule``; this file is the CDK app, ``app``) → live
+audit (``python -m constructs_lib.guard --live``) → the Config rule: its handler, invoked in this process as
+AWS Config would (moto's Lambda never runs code), evaluates every deployed security group and the
+evaluations it put are read back → ``cdk destroy --force``; the emulator is stopped by its PID even when a
+step fails. Exit status: the first failing step's, else the audit's, else the rule's (0 all COMPLIANT).
 
 Nothing leaves 127.0.0.1: every AWS endpoint is the emulator; the CLI's notices, telemetry and version
 check are off, and a dead local proxy catches any other HTTP(S) request. The S3 URL in
 ``AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION`` is only parsed by moto, never connected to.
 
-``python scripts/deploy_local.py serve`` is the emulator process itself (prints ``PORT <n>``).
+``python scripts/deploy_local.py serve`` is the emulator process itself (prints ``PORT <n>``);
+``python scripts/deploy_local.py app`` is the CDK app (``cdk --app``).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -32,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STACK = "AdminPortGuardReference"
+RULE_STACK = "AdminPortGuardConfigRuleLocal"
 DEFAULT_ADMIN_CIDR = "203.0.113.10/32"
 START_TIMEOUT = 30.0
 
@@ -137,16 +145,43 @@ def emulator_env(endpoint_url: str) -> dict[str, str]:
     }
 
 
+def app() -> None:
+    """The CDK app deployed here: the reference stack, checked as ``app.py`` checks it, and the Config rule."""
+    sys.path.insert(0, str(ROOT))
+    import aws_cdk as cdk
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+    from cdk_nag import AwsSolutionsChecks
+
+    from constructs_lib import AdminPortGuardConfigRule, add_admin_port_guard
+    from stacks import ReferenceStack, admin_cidrs_from_context
+
+    application = cdk.App()
+    cdk.Validations.of(application).add_plugins(AwsSolutionsChecks(application))
+    add_admin_port_guard(application)
+    ReferenceStack(application, STACK, admin_cidrs=admin_cidrs_from_context(application))
+    stack = cdk.Stack(application, RULE_STACK, description="AdminPortGuard AWS Config rule on the local emulator")
+    key = kms.Key(stack, "AlertsKey", enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.DESTROY)
+    rule = AdminPortGuardConfigRule(stack, "AdminPortGuard", notification_topic=sns.Topic(stack, "Alerts", master_key=key, enforce_ssl=True))
+    cdk.CfnOutput(stack, "RuleName", value=rule.rule_name)
+    cdk.CfnOutput(stack, "FunctionName", value=rule.function.function_name)
+    application.synth()
+
+
 def cdk_command(*arguments: str, output_dir: Path) -> list[str]:
     """The pinned CDK CLI (``npx cdk`` from ``node_modules``), never asking and never fetching notices."""
     return ["npx", "--no-install", "cdk", *arguments, "--no-notices", "--output", str(output_dir)]
+
+
+def _app_option() -> list[str]:
+    return ["--app", f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(__file__).resolve()))} app"]
 
 
 def steps(admin_cidr: str, output_dir: Path) -> list[tuple[str, list[str]]]:
     context = ["-c", f"admin_cidr={admin_cidr}"]
     return [
         ("bootstrap", cdk_command("bootstrap", f"aws://{ACCOUNT}/{REGION}", *context, output_dir=output_dir)),
-        ("deploy", cdk_command("deploy", STACK, "--require-approval", "never", *context, output_dir=output_dir)),
+        ("deploy", cdk_command("deploy", STACK, RULE_STACK, *_app_option(), "--require-approval", "never", *context, output_dir=output_dir)),
     ]
 
 
@@ -155,7 +190,65 @@ def audit_command(endpoint_url: str, *extra: str) -> list[str]:
 
 
 def destroy_command(admin_cidr: str, output_dir: Path) -> list[str]:
-    return cdk_command("destroy", STACK, "--force", "-c", f"admin_cidr={admin_cidr}", output_dir=output_dir)
+    """Destroy both stacks; from the cloud assembly the deploy wrote, when there is one (no second synth)."""
+    if (output_dir / "manifest.json").is_file():
+        return ["npx", "--no-install", "cdk", "destroy", STACK, RULE_STACK, "--app", str(output_dir), "--force", "--no-notices"]
+    return cdk_command("destroy", STACK, RULE_STACK, *_app_option(), "--force", "-c", f"admin_cidr={admin_cidr}", output_dir=output_dir)
+
+
+def evaluate_config_rule(endpoint_url: str) -> dict[str, tuple[str, str | None]]:
+    """Play AWS Config: invoke the deployed rule's handler in this process with a periodic event (every security
+    group of the region), then read back what it put: ``{group id: (compliance, annotation)}``."""
+    sys.path.insert(0, str(ROOT))
+    import boto3
+    import moto_patches
+
+    from constructs_lib.config_rule import handler
+
+    def client(service: str) -> object:
+        return boto3.client(service, endpoint_url=endpoint_url, region_name=REGION,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    stack = client("cloudformation").describe_stacks(StackName=RULE_STACK)["Stacks"][0]
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    config = client("config")
+    [rule] = config.describe_config_rules(ConfigRuleNames=[outputs["RuleName"]])["ConfigRules"]
+    function = client("lambda").get_function(FunctionName=outputs["FunctionName"])["Configuration"]
+    if rule["Source"]["SourceIdentifier"] != function["FunctionArn"] or function["Handler"] != f"{handler.__name__}.handler":
+        raise RuntimeError(f"the deployed rule does not run this handler: {rule['Source']}, {function['Handler']}")
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    handler.evaluate_event({
+        "invokingEvent": json.dumps({"awsAccountId": ACCOUNT, "notificationCreationTime": now,
+                                     "messageType": handler.SCHEDULED, "recordVersion": "1.0"}),
+        "ruleParameters": rule.get("InputParameters", "{}"),
+        "resultToken": moto_patches.result_token(rule["ConfigRuleName"]),
+        "eventLeftScope": False,
+        "configRuleName": rule["ConfigRuleName"],
+        "configRuleArn": rule["ConfigRuleArn"],
+        "configRuleId": rule["ConfigRuleId"],
+        "accountId": ACCOUNT,
+        "version": "1.0",
+    }, client)
+    results = {}
+    for page in config.get_paginator("get_compliance_details_by_config_rule").paginate(ConfigRuleName=rule["ConfigRuleName"]):
+        for result in page["EvaluationResults"]:
+            qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
+            results[qualifier["ResourceId"]] = (result["ComplianceType"], result.get("Annotation"))
+    return results
+
+
+def _check_config_rule(endpoint_url: str) -> int:
+    print("\n==> config rule: the handler evaluates every security group (ScheduledNotification)", flush=True)
+    try:
+        results = evaluate_config_rule(endpoint_url)
+    except Exception as error:  # noqa: BLE001 - any failure of the step is reported and fails the run
+        print(f"==> config rule: failed: {type(error).__name__}: {error}", flush=True)
+        return 1
+    for group_id, (compliance, annotation) in sorted(results.items()):
+        print(f"    {group_id} {compliance}{': ' + annotation if annotation else ''}")
+    failing = sum(compliance != "COMPLIANT" for compliance, _ in results.values())
+    print(f"==> config rule: {len(results)} evaluations, {failing} not COMPLIANT", flush=True)
+    return 1 if failing or not results else 0
 
 
 def _run(title: str, command: Sequence[str], env: dict[str, str]) -> int:
@@ -168,12 +261,15 @@ def _run(title: str, command: Sequence[str], env: dict[str, str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", nargs="?", choices=("run", "serve"), default="run")
+    parser.add_argument("command", nargs="?", choices=("run", "serve", "app"), default="run")
     parser.add_argument("--admin-cidr", default=os.environ.get("ADMIN_CIDR") or DEFAULT_ADMIN_CIDR)
     parser.add_argument("--keep", action="store_true", help="skip destroy; keep the emulator up until Ctrl-C")
     arguments = parser.parse_args(argv)
     if arguments.command == "serve":
         serve()
+        return 0
+    if arguments.command == "app":
+        app()
         return 0
 
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the emulator is still stopped below.
@@ -193,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     break
             if status == 0:
                 status = _run("live audit", audit_command(aws.endpoint_url), aws.env)
+                status = status or _check_config_rule(aws.endpoint_url)
             if arguments.keep:
                 print(f"\nKept: endpoint {aws.endpoint_url}; press Ctrl-C to stop the emulator.", flush=True)
                 try:

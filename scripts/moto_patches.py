@@ -15,29 +15,61 @@ gap of stock moto's CloudFormation layer that was measured with CDK CLI 2.1148.1
    attachments and internet gateways from a stack, so the VPC delete fails ("vpc has dependencies").
    Patched: those four resource types get ``delete`` methods (moto's stack delete retries in dependency
    order, so a delete that is still blocked simply runs again in the next pass).
+5. ``AWS::Config::ConfigRule``: stock moto's CloudFormation skips every ``AWS::Config::*`` resource silently
+   (and a ``Ref`` to one vanishes). Patched: the rule is created with moto's ``PutConfigRule`` (which checks
+   that the Lambda function exists) and deleted with the stack; ``Ref`` gives its name, ``Fn::GetAtt`` its
+   ``Arn`` and ``ConfigRuleId``. ``AWS::Config::OrganizationConfigRule`` stays unsupported (moto has no
+   organization rules at all).
+6. Evaluations (``apply_evaluations()``, also used in-process by the unit tests): stock ``PutEvaluations``
+   refuses anything but ``TestMode`` and stores nothing, and ``GetComplianceDetailsByConfigRule`` does not
+   exist. Patched: evaluations are validated as AWS does (compliance type, annotation of at most 256
+   characters, at most 100 per call) and stored per rule, the latest ``OrderingTimestamp`` per resource
+   winning, and ``GetComplianceDetailsByConfigRule`` returns them (``ComplianceTypes``, ``Limit``,
+   ``NextToken``). AWS Config issues the ``ResultToken`` of each invocation; here whoever plays Config makes
+   one with ``result_token(rule_name)``.
+
+Not emulated: moto's Config never records configuration items of security groups, never invokes the
+rule's function, and its Lambda never runs Python code; the harness calls the handler itself.
 
 ``apply()`` is idempotent. Re-measure (and ideally drop) these when moto is upgraded.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 MOTO_VERSION = "5.2.5"
+#: Prefix of the result tokens this emulator accepts (see ``result_token``).
+RESULT_TOKEN_PREFIX = "moto-result-token:"
 
-_applied = False
+_applied: set[str] = set()
 
 
 def apply() -> None:
     """Install every patch (once)."""
-    global _applied
-    if _applied:
+    if "all" in _applied:
         return
     _patch_instance()
     _patch_subnet()
     _patch_change_set_outputs()
     _patch_deletes()
-    _applied = True
+    _patch_config_rule_resource()
+    apply_evaluations()
+    _applied.add("all")
+
+
+def apply_evaluations() -> None:
+    """Install patch 6 only (once): stored evaluations and ``GetComplianceDetailsByConfigRule``."""
+    if "evaluations" not in _applied:
+        _patch_evaluations()
+        _applied.add("evaluations")
+
+
+def result_token(rule_name: str) -> str:
+    """A ``ResultToken`` for one evaluation of ``rule_name``, as AWS Config passes it to the rule's function."""
+    return RESULT_TOKEN_PREFIX + rule_name
 
 
 def _backend(account_id: str, region_name: str) -> Any:
@@ -143,3 +175,141 @@ def _patch_deletes() -> None:
     SubnetRouteTableAssociation.delete = delete_association  # type: ignore[attr-defined]
     VPCGatewayAttachment.delete = delete_attachment  # type: ignore[attr-defined]
     InternetGateway.delete = delete_internet_gateway  # type: ignore[attr-defined]
+
+
+def _patch_config_rule_resource() -> None:
+    from moto.cloudformation import parsing
+    from moto.config.models import config_backends
+    from moto.core.common_models import CloudFormationModel
+
+    class ConfigRuleResource(CloudFormationModel):  # patch 5
+        __module__ = "moto_patches.config"  # moto's model metaclass takes the service from the 2nd dotted part
+
+        def __init__(self, rule: Any, account_id: str, region_name: str) -> None:
+            self.rule, self.account_id, self.region_name = rule, account_id, region_name
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Config::ConfigRule"
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "ConfigRuleName"
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.rule.config_rule_name  # type: ignore[no-any-return]
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr in ("Arn", "ConfigRuleId")
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            return self.rule.config_rule_arn if attribute_name == "Arn" else self.rule.config_rule_id  # type: ignore[no-any-return]
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+        ) -> Any:
+            properties = {key: value for key, value in cloudformation_json["Properties"].items() if key not in ("Compliance", "EvaluationModes")}
+            properties["ConfigRuleName"] = resource_name
+            if isinstance(properties.get("InputParameters"), dict):  # an object in CloudFormation, a JSON string in the API
+                properties["InputParameters"] = json.dumps(properties["InputParameters"])
+            backend = config_backends[account_id][region_name]
+            backend.put_config_rule(properties, None)
+            return cls(backend.config_rules[resource_name], account_id, region_name)
+
+        @classmethod
+        def delete_from_cloudformation_json(  # type: ignore[override]
+            cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+        ) -> None:
+            config_backends[account_id][region_name].delete_config_rule(resource_name)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            config_backends[account_id][region_name].delete_config_rule(self.rule.config_rule_name)
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+def _patch_evaluations() -> None:
+    from moto.config.exceptions import (
+        InvalidParameterValueException,
+        InvalidResultTokenException,
+        NoSuchConfigRuleException,
+        ValidationException,
+    )
+    from moto.config.models import ConfigBackend
+    from moto.config.responses import ConfigResponse
+
+    original_delete = ConfigBackend.delete_config_rule
+
+    def stored(backend: Any) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+        return backend.__dict__.setdefault("_stored_evaluations", {})  # type: ignore[no-any-return]
+
+    def put_evaluations(self: Any, evaluations: Any = None, result_token: Any = None, test_mode: Any = False) -> dict[str, Any]:
+        if not evaluations:
+            raise InvalidParameterValueException("The Evaluations object in your request cannot be null.")
+        if len(evaluations) > 100:
+            raise ValidationException("Member must have length less than or equal to 100 (evaluations)")
+        rule_name = str(result_token or "").removeprefix(RESULT_TOKEN_PREFIX)
+        if not str(result_token or "").startswith(RESULT_TOKEN_PREFIX) or rule_name not in self.config_rules:
+            raise InvalidResultTokenException()
+        for evaluation in evaluations:
+            if evaluation.get("ComplianceType") not in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"):
+                raise InvalidParameterValueException(f"ComplianceType {evaluation.get('ComplianceType')!r} is not valid in PutEvaluations")
+            if len(evaluation.get("Annotation") or "") > 256:
+                raise ValidationException("Annotation: Member must have length less than or equal to 256")
+        if test_mode:
+            return {"FailedEvaluations": []}
+        results = stored(self).setdefault(rule_name, {})
+        for evaluation in evaluations:
+            key = (evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"])
+            previous = results.get(key)
+            if previous is None or float(evaluation["OrderingTimestamp"]) >= previous["OrderingTimestamp"]:
+                results[key] = {**evaluation, "OrderingTimestamp": float(evaluation["OrderingTimestamp"]),
+                                "ResultRecordedTime": time.time(), "ResultToken": result_token}
+        return {"FailedEvaluations": []}
+
+    def get_compliance_details_by_config_rule(
+        self: Any, rule_name: str, compliance_types: Any, limit: Any, next_token: Any
+    ) -> dict[str, Any]:
+        if rule_name not in self.config_rules:
+            raise NoSuchConfigRuleException(rule_name)
+        results = [
+            result for _, result in sorted(stored(self).get(rule_name, {}).items())
+            if not compliance_types or result["ComplianceType"] in compliance_types
+        ]
+        start, size = int(next_token or 0), int(limit or 10)
+        page = {"EvaluationResults": [
+            {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {"ConfigRuleName": rule_name, "ResourceType": result["ComplianceResourceType"],
+                                                  "ResourceId": result["ComplianceResourceId"], "EvaluationMode": "DETECTIVE"},
+                    "OrderingTimestamp": result["OrderingTimestamp"],
+                },
+                "ComplianceType": result["ComplianceType"],
+                "ResultRecordedTime": result["ResultRecordedTime"],
+                "ConfigRuleInvokedTime": result["ResultRecordedTime"],
+                "ResultToken": result["ResultToken"],
+                **({"Annotation": result["Annotation"]} if result.get("Annotation") else {}),
+            }
+            for result in results[start:start + size]
+        ]}
+        if start + size < len(results):
+            page["NextToken"] = str(start + size)
+        return page
+
+    def delete_config_rule(self: Any, rule_name: str) -> None:
+        original_delete(self, rule_name)
+        stored(self).pop(rule_name, None)
+
+    def respond(self: Any) -> str:
+        return json.dumps(self.config_backend.get_compliance_details_by_config_rule(
+            self._get_param("ConfigRuleName"), self._get_param("ComplianceTypes"), self._get_param("Limit"), self._get_param("NextToken")
+        ))
+
+    ConfigBackend.put_evaluations = put_evaluations  # type: ignore[method-assign]
+    ConfigBackend.get_compliance_details_by_config_rule = get_compliance_details_by_config_rule  # type: ignore[attr-defined]
+    ConfigBackend.delete_config_rule = delete_config_rule  # type: ignore[method-assign]
+    ConfigResponse.get_compliance_details_by_config_rule = respond  # type: ignore[attr-defined]

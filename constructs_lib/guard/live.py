@@ -12,7 +12,9 @@ per source of each permission: ``IpRanges`` → ``CidrIp``, ``Ipv6Ranges`` → `
 ``SourcePrefixListId``. A referenced prefix list whose entries can be read
 (``ec2:GetManagedPrefixListEntries``) becomes an ``AWS::EC2::PrefixList`` resource of the same template,
 so its CIDRs are checked; one that cannot be read stays a literal id and is reported as unverifiable
-(unless the policy declares it trusted).
+(unless the policy declares it trusted). Network interfaces (``DescribeNetworkInterfaces`` items), when
+given, become ``AWS::EC2::NetworkInterface`` resources whose ``GroupSet`` refers to the groups, so the
+core also judges the union of the groups on one interface (the AWS Config rule passes them).
 
 Needs ``boto3`` (imported only here, only when the live audit runs) and read-only EC2 permissions.
 """
@@ -42,14 +44,24 @@ def prefix_list_logical_id(prefix_list_id: str, name: str | None = None) -> str:
     return f"{prefix_list_id} ({name})" if name else prefix_list_id
 
 
+def interface_logical_id(interface: Mapping[str, Any]) -> str:
+    """The logical id of a network interface: its id and, if attached to one, the instance's."""
+    instance = (interface.get("Attachment") or {}).get("InstanceId")
+    return f"{interface['NetworkInterfaceId']} ({instance})" if instance else str(interface["NetworkInterfaceId"])
+
+
 def template_body(
-    groups: Iterable[Mapping[str, Any]], prefix_lists: Mapping[str, tuple[str | None, Sequence[str]]] | None = None
+    groups: Iterable[Mapping[str, Any]],
+    prefix_lists: Mapping[str, tuple[str | None, Sequence[str]]] | None = None,
+    interfaces: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """A CloudFormation template body for ``groups`` (``DescribeSecurityGroups`` items).
 
     ``prefix_lists`` maps a prefix-list id to ``(name, cidrs)``; prefix lists not in it stay literal ids.
+    ``interfaces`` (``DescribeNetworkInterfaces`` items) with more than one group put those groups together.
     """
     prefix_lists = prefix_lists or {}
+    groups = list(groups)
     resources: dict[str, Any] = {}
     for prefix_list_id, (name, cidrs) in sorted(prefix_lists.items()):
         resources[prefix_list_logical_id(prefix_list_id, name)] = {
@@ -72,6 +84,12 @@ def template_body(
         if group.get("VpcId"):
             properties["VpcId"] = group["VpcId"]
         resources[group_logical_id(group)] = {"Type": "AWS::EC2::SecurityGroup", "Properties": properties}
+    logical_ids = {group["GroupId"]: group_logical_id(group) for group in groups}
+    for interface in interfaces:
+        ids = [member.get("GroupId") for member in interface.get("Groups", [])]
+        if len(ids) > 1:  # one group alone is judged as a group
+            group_set = [{"Ref": logical_ids[i]} if i in logical_ids else i for i in ids]
+            resources[interface_logical_id(interface)] = {"Type": "AWS::EC2::NetworkInterface", "Properties": {"GroupSet": group_set}}
     return {"Description": "Security groups read live with ec2:DescribeSecurityGroups", "Resources": resources}
 
 
@@ -110,10 +128,11 @@ def live_template(
     groups: Iterable[Mapping[str, Any]],
     prefix_lists: Mapping[str, tuple[str | None, Sequence[str]]] | None = None,
     region: str | None = None,
+    interfaces: Iterable[Mapping[str, Any]] = (),
 ) -> Template:
     """The synthetic template, named ``live:<region>``, ready for ``check_templates``."""
     name = f"live:{region or 'default-region'}"
-    return Template(name, name, template_body(groups, prefix_lists))
+    return Template(name, name, template_body(groups, prefix_lists, interfaces))
 
 
 def referenced_prefix_lists(groups: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -136,10 +155,13 @@ def ec2_client(region: str | None = None, endpoint_url: str | None = None) -> An
     return boto3.client("ec2", region_name=region, endpoint_url=endpoint_url)
 
 
-def read_security_groups(client: Any) -> list[dict[str, Any]]:
-    """Every security group the client's region holds (all pages)."""
+def read_security_groups(client: Any, group_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Every security group the client's region holds, or only those of ``group_ids`` (all pages)."""
+    if group_ids is not None and not group_ids:
+        return []
+    selection = {} if group_ids is None else {"GroupIds": list(group_ids)}
     groups: list[dict[str, Any]] = []
-    for page in client.get_paginator("describe_security_groups").paginate():
+    for page in client.get_paginator("describe_security_groups").paginate(**selection):
         groups.extend(page.get("SecurityGroups", []))
     return groups
 
@@ -152,7 +174,9 @@ def read_prefix_lists(client: Any, prefix_list_ids: Sequence[str]) -> dict[str, 
     for prefix_list_id in prefix_list_ids:
         try:
             described = client.describe_managed_prefix_lists(PrefixListIds=[prefix_list_id]).get("PrefixLists", [])
-            name = described[0].get("PrefixListName") if described else None
+            if not described:
+                continue  # not found (AWS raises, moto answers with no list): its contents are unknown
+            name = described[0].get("PrefixListName")
             cidrs: list[str] = []
             paginator = client.get_paginator("get_managed_prefix_list_entries")
             for page in paginator.paginate(PrefixListId=prefix_list_id):

@@ -1,8 +1,10 @@
-"""`cdk bootstrap` → `cdk deploy` → checks → live audit → drift → `cdk destroy` against a local emulator.
+"""`cdk bootstrap` → `cdk deploy` → checks → live audit and Config rule → drift → `cdk destroy` on a local emulator.
 
 The emulator is moto in server mode on 127.0.0.1 (``scripts/deploy_local.py``, patched by
 ``scripts/moto_patches.py``); the CLI is the stock, pinned one from ``node_modules``. The tests share one
-deployment (module fixture) and run in file order; the last one destroys the stack. About 30-60 s here.
+deployment (module fixture: the reference stack and the AWS Config rule's stack) and run in file order; the
+last one destroys the stacks. The rule's handler runs in this process, as AWS Config would invoke it (moto's
+Lambda runs no code), and its evaluations are read back from the emulator. About 30-60 s here.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Deployment:
                   "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
         self.ec2 = boto3.client("ec2", **kwargs)
         self.cloudformation = boto3.client("cloudformation", **kwargs)
+        self.config = boto3.client("config", **kwargs)
+        self.client = lambda service: boto3.client(service, **kwargs)
         self.stack_id = ""
         self.physical: dict[str, str] = {}  # logical id -> physical id
 
@@ -65,6 +69,14 @@ class Deployment:
 
     def group(self, group_id: str) -> dict:
         return self.ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+
+    def rule_outputs(self) -> dict[str, str]:
+        stack = self.cloudformation.describe_stacks(StackName=deploy_local.RULE_STACK)["Stacks"][0]
+        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+    def evaluations(self) -> dict[str, tuple[str, str | None]]:
+        """Run the Config rule (periodic trigger) on what is deployed; what it put, per group id."""
+        return deploy_local.evaluate_config_rule(self.aws.endpoint_url)
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +147,31 @@ def test_live_audit_of_the_deployment_is_clean(deployment: Deployment) -> None:
     assert "No findings." in result.stdout
 
 
+def test_the_config_rule_is_deployed_with_the_bundled_handler_and_its_notification(deployment: Deployment) -> None:
+    outputs = deployment.rule_outputs()
+    [rule] = deployment.config.describe_config_rules(ConfigRuleNames=[outputs["RuleName"]])["ConfigRules"]
+    function = deployment.client("lambda").get_function(FunctionName=outputs["FunctionName"])["Configuration"]
+    assert rule["Source"]["Owner"] == "CUSTOM_LAMBDA" and rule["Source"]["SourceIdentifier"] == function["FunctionArn"]
+    assert [d["MessageType"] for d in rule["Source"]["SourceDetails"]] == [
+        "ConfigurationItemChangeNotification", "OversizedConfigurationItemChangeNotification", "ScheduledNotification"]
+    assert rule["Scope"]["ComplianceResourceTypes"] == ["AWS::EC2::SecurityGroup"]
+    assert json.loads(json.loads(rule["InputParameters"])["policy"])["adminPorts"] == [22, 23, 3389, 5900, 5985, 5986]
+    assert (function["Runtime"], function["Handler"]) == ("python3.14", "constructs_lib.config_rule.handler.handler")
+    assert function["CodeSize"] > 0  # the asset was published and deployed
+    events = deployment.client("events")
+    [name] = [r["Name"] for r in events.list_rules()["Rules"] if "NonCompliant" in r["Name"]]
+    pattern = json.loads(events.describe_rule(Name=name)["EventPattern"])
+    assert pattern["detail"]["configRuleName"] == [rule["ConfigRuleName"]]
+
+
+def test_the_config_rule_finds_every_deployed_group_compliant(deployment: Deployment) -> None:
+    evaluations = deployment.evaluations()
+    web_id = deployment.physical_id("TierWebSecurityGroup", "AWS::EC2::SecurityGroup")
+    bastion_id = deployment.physical_id("TierBastionSecurityGroup", "AWS::EC2::SecurityGroup")
+    assert {web_id, bastion_id} <= set(evaluations)
+    assert {compliance for compliance, _ in evaluations.values()} == {"COMPLIANT"}
+
+
 def test_live_audit_catches_ssh_opened_to_the_world_by_hand(deployment: Deployment) -> None:
     web_id = deployment.physical_id("TierWebSecurityGroup", "AWS::EC2::SecurityGroup")
     bastion_id = deployment.physical_id("TierBastionSecurityGroup", "AWS::EC2::SecurityGroup")
@@ -154,9 +191,14 @@ def test_live_audit_catches_ssh_opened_to_the_world_by_hand(deployment: Deployme
         text = deployment.audit()
         assert text.returncode == 1
         assert web_id in text.stdout and "tcp/22" in text.stdout
+
+        evaluations = deployment.evaluations()  # the Config rule sees the same drift
+        assert evaluations[web_id] == ("NON_COMPLIANT", "WorldOpenAdminPort[22]: tcp/22 (SSH) from 0.0.0.0/0")
+        assert evaluations[bastion_id] == ("COMPLIANT", None)
     finally:
         deployment.ec2.revoke_security_group_ingress(GroupId=web_id, IpPermissions=drift)
     assert deployment.audit().returncode == 0
+    assert deployment.evaluations()[web_id] == ("COMPLIANT", None)
 
 
 def test_destroy_leaves_nothing_of_the_stack(deployment: Deployment) -> None:
@@ -164,7 +206,8 @@ def test_destroy_leaves_nothing_of_the_stack(deployment: Deployment) -> None:
     _check(_run(command, deployment.env), "cdk destroy")
     stack = deployment.cloudformation.describe_stacks(StackName=deployment.stack_id)["Stacks"][0]
     assert stack["StackStatus"] == "DELETE_COMPLETE"
-    assert STACK not in {s["StackName"] for s in deployment.cloudformation.describe_stacks()["Stacks"]}
+    assert not {STACK, deploy_local.RULE_STACK} & {s["StackName"] for s in deployment.cloudformation.describe_stacks()["Stacks"]}
+    assert deployment.config.describe_config_rules()["ConfigRules"] == []
     ec2 = deployment.ec2
     vpc_id = deployment.physical_id("Vpc", "AWS::EC2::VPC")
     assert vpc_id not in {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}
