@@ -1,6 +1,6 @@
 # Two commands: `make synth` and `make test`. Both install what they need into the project first
-# (.venv from requirements-dev.txt, node_modules from package-lock.json) and reinstall only when those
-# files change. The pinned Node 22 in node_modules/.bin runs both `npx cdk` and jsii.
+# (.venv from requirements-dev.txt plus the project itself, editable; node_modules from package-lock.json)
+# and reinstall only when those files change. The pinned Node 22 in node_modules/.bin runs both `npx cdk` and jsii.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -12,18 +12,25 @@ NODE_STAMP := node_modules/.installed
 SYSTEM_PATH := $(PATH)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
+# Findings point at the line of Python that opened the port: JSII_HOST_STACK_TRACES=1 records the line that
+# created each construct, CDK_DEBUG=1 also the line of each add_ingress_rule. Together they cost about 1-3 % of
+# the reference stack's synth CPU time, 8 % at 500 security groups (benchmarks/run.py --source-locations), so
+# they are on; `make synth SOURCE_LINES=` turns them off.
+SOURCE_LINES ?= JSII_HOST_STACK_TRACES=1 CDK_DEBUG=1
+
 .PHONY: synth test install system-packages
 
 synth: install
-	npx cdk synth --quiet $(if $(ADMIN_CIDR),-c 'admin_cidr=$(ADMIN_CIDR)')
-	$(VENV)/bin/python -m constructs_lib.guard cdk.out --format sarif --output cdk.out/admin-port-guard.sarif
-	$(VENV)/bin/python -m constructs_lib.exposure cdk.out --format markdown --output cdk.out/exposure.md
+	$(SOURCE_LINES) npx cdk synth --quiet $(if $(ADMIN_CIDR),-c 'admin_cidr=$(ADMIN_CIDR)')
+	$(VENV)/bin/admin-port-guard cdk.out --format sarif --output cdk.out/admin-port-guard.sarif
+	$(VENV)/bin/admin-port-exposure cdk.out --format markdown --output cdk.out/exposure.md
 	@echo
 	@echo "Template:          cdk.out/$(STACK).template.json"
 	@echo "Validation report: cdk.out/validation-report.json"
 	@echo "Guard SARIF:       cdk.out/admin-port-guard.sarif"
 	@echo "Exposure report:   cdk.out/exposure.md"
 	@$(VENV)/bin/python -c 'import json; r = json.load(open("cdk.out/validation-report.json")); [print("  " + p["pluginName"] + ": " + p["conclusion"]) for p in r["pluginReports"]]'
+	@$(VENV)/bin/admin-port-guard --summary cdk.out
 	@$(if $(ADMIN_CIDR),,echo "No ADMIN_CIDR given: the bastion accepts no SSH (Session Manager only). Try: make synth ADMIN_CIDR=203.0.113.10/32")
 
 test: install system-packages
@@ -44,9 +51,12 @@ system-packages:
 # Internal: everything both targets need.
 install: $(PY_STAMP) $(NODE_STAMP)
 
-$(PY_STAMP): requirements.txt requirements-dev.txt
+# The project itself is installed editable (its console scripts work from any folder), built with the
+# setuptools pinned in requirements-dev.txt: no build environment to download.
+$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation --config-settings editable_mode=compat --editable .
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json

@@ -25,6 +25,11 @@ What is measured, each as the median of ``--runs`` runs, one process at a time:
 * core: ``check_templates`` in-process on the already-parsed templates; ingress rules per second,
   where a rule is one inline ``SecurityGroupIngress`` entry or one standalone
   ``AWS::EC2::SecurityGroupIngress`` resource.
+
+``--source-locations`` measures only what recording source lines costs (``make synth`` and the GitHub
+Action choose their default from it): ``cdk synth`` of the reference app and the N-group app with
+nothing, ``JSII_HOST_STACK_TRACES=1`` (creation lines) and that plus ``CDK_DEBUG=1`` (the lines of
+``add_ingress_rule``), interleaved; the metadata files' size is reported too.
 """
 
 from __future__ import annotations
@@ -57,6 +62,12 @@ BENCH_VENV = ROOT / ".venv-bench" / "bin"
 TARGET_OVERHEAD_PCT = 5.0
 TARGET_CHECKOV_SPEEDUP = 20.0
 TARGET_CORE_RULES_PER_S = 100_000
+#: The size the end-to-end overhead target is set for. Below it (``make bench-quick``: N = 100, 3 runs) the
+#: guard's fixed cost per synth (policy-core import, plugin set-up, its report file) and the noise of a few runs
+#: on a shared machine outweigh 5 % of a ~3 s synth, so only the guard's own ``validate()`` share is judged there. The
+#: other two targets hold at any size: checkov's start-up makes the CLI ratio smallest at small N, and the
+#: core's cost per rule does not grow as N shrinks (docs/benchmarks.md: fastest at N = 100).
+OVERHEAD_TARGET_N = 2_000
 
 
 @dataclass
@@ -87,13 +98,14 @@ class Series:
         return f"{min(values):.2f}-{max(values):.2f}"
 
 
-def timed(command: list[str], *, ok_codes: tuple[int, ...] = (0,), stdout_path: Path | None = None) -> Sample:
+def timed(command: list[str], *, ok_codes: tuple[int, ...] = (0,), stdout_path: Path | None = None,
+          env: dict[str, str] | None = None) -> Sample:
     """Run ``command`` to completion; wall time and peak RSS of the process tree's largest process."""
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
     err = tempfile.TemporaryFile()
     try:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -227,6 +239,45 @@ def bench_size(n: int, runs: int, tool_runs: int, work: Path, skip_checkov: bool
     }
 
 
+#: Environments of the source-location measurement: what each adds to the app's environment.
+SOURCE_LOCATION_MODES = {
+    "off": {},
+    "creation lines": {"JSII_HOST_STACK_TRACES": "1"},
+    "+ rule lines": {"JSII_HOST_STACK_TRACES": "1", "CDK_DEBUG": "1"},
+}
+
+
+def source_location_table(sizes: list[int], runs: int, work: Path, log) -> str:  # noqa: ANN001
+    """``cdk synth`` (the pinned CLI) of the reference app and of the N-group app in each mode, interleaved."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    apps = [("reference app (`make synth`)", None)] + [(f"{n:,} security groups", n) for n in sizes]
+    lines = [
+        "| app | " + " | ".join(f"{mode}: wall, CPU" for mode in SOURCE_LOCATION_MODES) + " | cost (wall / CPU, paired) | metadata files |",
+        "|---|" + "---:|" * (len(SOURCE_LOCATION_MODES) + 2),
+    ]
+    for label, n in apps:
+        series = {mode: Series() for mode in SOURCE_LOCATION_MODES}
+        sizes_kb: dict[str, float] = {}
+        for run in range(runs):
+            for mode, extra in SOURCE_LOCATION_MODES.items():
+                outdir = work / f"srcloc-{n or 'ref'}-{len(extra)}"
+                shutil.rmtree(outdir, ignore_errors=True)
+                command = ["cdk", "synth", "--quiet", "--output", str(outdir)]
+                if n is not None:
+                    command += ["--app", f"{python} benchmarks/bench_app.py --sgs {n} --pack guard --outdir {outdir}"]
+                sample = timed(command, ok_codes=(0, 1), env={**os.environ, **extra})
+                series[mode].samples.append(sample)
+                sizes_kb[mode] = sum(p.stat().st_size for p in outdir.rglob("*.metadata.json")) / 1024
+                log(f"  source locations: {label} run {run + 1}/{runs} {mode:14s} {sample.seconds:6.2f} s (CPU {sample.cpu_seconds:6.2f} s)")
+        base = series["off"]
+        costs = [f"{mode}: {paired(s, base):+.1f} % / {paired(s, base, 'cpu_seconds'):+.1f} %" for mode, s in series.items() if s is not base]
+        lines.append(
+            f"| {label} | " + " | ".join(f"{s.median:.2f} s ({s.spread()}), {s.cpu_median:.2f} s" for s in series.values())
+            + f" | {'; '.join(costs)} | " + " / ".join(f"{kb:,.0f} KiB" for kb in sizes_kb.values()) + " |"
+        )
+    return "\n".join(lines)
+
+
 def pct(part: float, whole: float) -> float:
     return 100.0 * part / whole
 
@@ -300,11 +351,19 @@ def targets(results: list[dict]) -> str:
     validate_share = pct(biggest["validate_s"], s["none"].median)
     cpu_overhead = paired(s["guard"], s["none"], "cpu_seconds")
     lines = ["| target | measured | met |", "|---|---|---|"]
-    lines.append(
-        f"| guard overhead ≤ {TARGET_OVERHEAD_PCT:.0f} % of synth at N = {biggest['n']:,} "
-        f"| {overhead:+.1f} % wall, {cpu_overhead:+.1f} % CPU, end to end (validate() alone {validate_share:.2f} %) "
-        f"| {'yes' if validate_share <= TARGET_OVERHEAD_PCT and cpu_overhead <= TARGET_OVERHEAD_PCT else 'NO'} |"
-    )
+    if biggest["n"] >= OVERHEAD_TARGET_N:
+        lines.append(
+            f"| guard overhead ≤ {TARGET_OVERHEAD_PCT:.0f} % of synth at N = {biggest['n']:,} "
+            f"| {overhead:+.1f} % wall, {cpu_overhead:+.1f} % CPU, end to end (validate() alone {validate_share:.2f} %) "
+            f"| {'yes' if validate_share <= TARGET_OVERHEAD_PCT and cpu_overhead <= TARGET_OVERHEAD_PCT else 'NO'} |"
+        )
+    else:
+        lines.append(
+            f"| guard validate() ≤ {TARGET_OVERHEAD_PCT:.0f} % of synth at N = {biggest['n']:,} "
+            f"| {validate_share:.2f} % (end to end {overhead:+.1f} % wall, {cpu_overhead:+.1f} % CPU: judged only at "
+            f"N ≥ {OVERHEAD_TARGET_N:,}, where fixed start-up and run-to-run noise are small beside 5 %) "
+            f"| {'yes' if validate_share <= TARGET_OVERHEAD_PCT else 'NO'} |"
+        )
     ratios = [r["checkov"].median / r["cli"].median for r in results if r["checkov"].samples]
     if ratios:
         lines.append(
@@ -327,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per synth mode and for the guard CLI")
     parser.add_argument("--tool-runs", type=int, help="runs of checkov and cfn-lint (default: --runs)")
     parser.add_argument("--skip-checkov", action="store_true")
+    parser.add_argument("--source-locations", action="store_true", help="only measure the cost of recording source lines")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "admin-port-guard-bench"))
     parser.add_argument("--write-doc", metavar="FILE", help="write the Markdown report to FILE (docs/benchmarks.md)")
     arguments = parser.parse_args(argv)
@@ -343,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"machine: {env_machine}\nversions: {env_versions}")
     if not shutil.which("node") or "v22" not in env_versions["Node"]:
         log("warning: node_modules/.bin (Node 22) is not first on PATH; jsii runs on " + env_versions["Node"])
+    if arguments.source_locations:
+        print(source_location_table(sizes, arguments.runs, work, log))
+        return 0
     results = [bench_size(n, arguments.runs, tool_runs, work, arguments.skip_checkov, log) for n in sizes]
     total = time.perf_counter() - started
 

@@ -144,11 +144,9 @@ RENDERERS: dict[str, Callable[[Analysis], str]] = {"markdown": to_markdown, "jso
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
+    from .guard.options import add_policy_arguments, new_parser, policy_from
 
-    from .guard.options import add_policy_arguments, policy_from
-
-    parser = argparse.ArgumentParser(prog="admin-port-exposure", description=__doc__.split("\n\n")[0])
+    parser = new_parser("admin-port-exposure", "constructs_lib.exposure", __doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+", help="cloud assembly directories (cdk.out) or template files")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="markdown")
     parser.add_argument("--output", help="write the report here instead of standard output")

@@ -43,10 +43,10 @@ from .policy import (
     load_named,
     read_inventory,
 )
+from .guard.validation_report import GUARD_REPORT_FILE
 from .policy.config import check_reason
 from .version import package_version
 
-REPORT_FILE = "admin-port-guard-report.json"
 #: Rules a user cannot accept: fix the app or the template instead.
 UNACKNOWLEDGEABLE = (Rule.VALIDATION_FAILED, Rule.MALFORMED_TEMPLATE)
 
@@ -133,12 +133,15 @@ class AdminPortGuard:
         started = time.perf_counter()
         try:
             directory = self._assembly_directory(context)
-            mine = {os.path.realpath(os.path.join(directory, stack.template_path)) for stack in context.stack_templates}
+            # CDK gives template paths relative to the working directory (cdk.out/X.template.json) or absolute
+            mine = {os.path.realpath(stack.template_path) for stack in context.stack_templates}
             if os.path.isfile(os.path.join(directory, "manifest.json")):
                 templates = load([directory])
             else:
-                templates = load_named((stack.stack_construct_path, os.path.join(directory, stack.template_path)) for stack in context.stack_templates)
+                templates = load_named((stack.stack_construct_path, stack.template_path) for stack in context.stack_templates)
             names = {t.name for t in templates if os.path.realpath(t.path) in mine}
+            if len(names) != len(mine):  # a template CDK handed over, not found: never check less than asked
+                raise RuntimeError(f"the cloud assembly in {directory} holds {len(names)} of the {len(mine)} templates to check: {sorted(mine)}")
             names |= {t.name for t in templates if any(t.name.startswith(f"{name}/") for name in names)}  # nested stacks
             inventory = read_inventory(templates)
             findings = [finding for finding in evaluate(inventory, self._policy) if finding.location.template in names]
@@ -191,7 +194,7 @@ class AdminPortGuard:
             ],
             "seconds": round(seconds, 4),
         }
-        with open(os.path.join(directory, REPORT_FILE), "w", encoding="utf-8") as file:
+        with open(os.path.join(directory, GUARD_REPORT_FILE), "w", encoding="utf-8") as file:
             json.dump(report, file, indent=2)
 
     def _assembly_directory(self, context: cdk.IPolicyValidationContext) -> str:

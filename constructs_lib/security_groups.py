@@ -192,15 +192,15 @@ def _breadth_problem(
         family = _FAMILY_NAME[found.world[0]]
         spelled = "" if together or networks[0].prefixlen else " (a /0 block, however spelled, is every address)"
         verb = "cover" if together else "is"
-        return {("world", f) for f in found.world}, f"{subject} {verb} the whole public {family} internet{spelled}: {_ADMIN_ADVICE}"
+        return {("world", f) for f in found.world}, _Refused(f"{subject} {verb} the whole public {family} internet{spelled}")
     if found.broad:
         family = found.broad[0]
         count = found.public[family == 6]
         amount = f"{count:,} public IPv4 addresses" if family == 4 else "public IPv6 space"
-        return {("broad", f) for f in found.broad}, (
+        return {("broad", f) for f in found.broad}, _Refused(
             f"{subject} {'hold' if together else 'holds'} {amount}, more than the limit of {thresholds.describe(family)} for "
-            f"an admin source: {_ADMIN_ADVICE}. To allow a broad range on purpose, pass "
-            "broad_source_reason='<who decided, and why>' (it is recorded as an acknowledgement of BroadAdminSource[22])"
+            "an admin source; to allow a broad range on purpose, pass broad_source_reason='<who decided, and why>' "
+            "(it is recorded as an acknowledgement of BroadAdminSource[22])"
         )
     return None
 
@@ -235,11 +235,16 @@ def _web_problems(
     return problems, peers, ports
 
 
+class _Refused(str):
+    """A source refused for its breadth: the error then says once what to do instead (``_ADMIN_ADVICE``)."""
+
+
 def _raise_if(problems: Sequence[str], where: str) -> None:
     if problems:
         listing = "\n".join(f"  - {problem}" for problem in problems)
         count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
-        raise ValueError(f"{where}: {count}:\n{listing}")
+        advice = f"\nInstead: {_ADMIN_ADVICE}." if any(isinstance(problem, _Refused) for problem in problems) else ""
+        raise ValueError(f"{where}: {count}:\n{listing}{advice}")
 
 
 # --------------------------------------------------------------------------------------------------

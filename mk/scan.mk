@@ -1,6 +1,8 @@
 # `make scan`: synthesize the reference stack and its naive variant (SSH open to 0.0.0.0/0 on the web
-# server), write their exposure reports, and check each prediction against nftables + nmap in network
-# namespaces on this machine (no traffic leaves them). Needs root and: apt-get install -y nmap nftables iproute2
+# server), write their exposure reports (the prediction, from the policy core's reading of the templates),
+# deploy each to the local AWS emulator (moto, in-process) and check the prediction against nftables rules
+# built from the deployed security groups, scanned by nmap in network namespaces on this machine (no
+# traffic leaves them). Needs root and: apt-get install -y nmap nftables iproute2
 # `make exposure`: the exposure report of cdk.out (after `make synth`) as markdown and JSON.
 
 SCAN_DIR ?= build/scan

@@ -2,23 +2,30 @@
 
     python -m scan.harness TEMPLATE_OR_CDK_OUT [--listen WebServer=22,80] [--ports 22,80,443]
 
-From a synthesized template it builds, in network namespaces that only exist on this machine:
+Two independent sources meet here. The **prediction** is the exposure report, the policy core's reading
+of the templates. The **packet filter** is built from the templates as the local AWS emulator deploys
+them (``scan.emulator``: moto, read back with ``DescribeSecurityGroups`` and ``DescribeInstances``), so a
+template-reading bug in the core shows up as a disagreement with nmap. In network namespaces that only
+exist on this machine the harness builds:
 
 * a *switch* namespace holding a bridge, and one namespace per host, each joined to the bridge by a
   veth pair created directly inside the namespaces (nothing in the root namespace, no route out);
-* an **internet** host, an **admin** host and one host per EC2 instance, on private test addresses;
-* in every instance namespace, the instance's security-group ingress translated to nftables
+* an **internet** host, an **admin** host and one host per deployed EC2 instance, on private test
+  addresses;
+* in every instance namespace, the ingress of the instance's deployed security groups as nftables
   (``policy drop`` on input, ``ct state established,related accept``). A CIDR rule admits the hosts
   whose *represented* address lies in the CIDR: the internet host stands for a public IPv4 address
-  outside every named non-world CIDR of the templates, the admin host for an address of the first
-  named non-world CIDR (the admin CIDR), an instance for its own address. A security-group rule admits
-  the addresses of the hosts launched in the source group;
+  outside every deployed CIDR but ``/0``, the admin host for an address of the first other deployed
+  IPv4 CIDR (the admin CIDR), an instance for its own address. A security-group rule admits the hosts
+  of the instances launched in the source group;
 * listeners on the ports each instance serves (default: 22 on every instance, 80 on the web server).
 
-nmap then scans every instance from every other host, and each probed port's state is compared with the
-exposure report's prediction: allowed and listening -> ``open``, allowed and not listening ->
-``closed``, not allowed -> ``filtered``. Namespaces and processes are removed (by name and PID) even on
-failure. Requires root, ``nmap``, ``nft`` (nftables) and ``ip`` (iproute2).
+nmap then scans every instance from every other host (one nmap per source, all at once), and each
+probed port's state is compared with the prediction: allowed and listening -> ``open``, allowed and not
+listening -> ``closed``, not allowed -> ``filtered``. ``open`` and ``closed`` are answers and cannot be
+wrong; ``filtered`` is the absence of an answer, which a loaded machine can fake, so every filtered port
+is probed again, patiently, before it counts. Namespaces and processes are removed (by name and PID) even
+on failure. Requires root, ``nmap``, ``nft`` (nftables) and ``ip`` (iproute2).
 """
 
 from __future__ import annotations
@@ -35,10 +42,11 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from constructs_lib.policy import Inventory, load, read_inventory
-from constructs_lib.policy.cidr import public_blocks, world_families
+from constructs_lib.policy import load
 from constructs_lib.policy.exposure import Analysis, Target, analyse
+from scan.emulator import Deployment, EmulatorError, deploy
 
 INTERNET = "internet"
 ADMIN = "admin"
@@ -48,10 +56,12 @@ DEFAULT_LISTENERS: Mapping[str, tuple[int, ...]] = {"Bastion": (22,), "WebServer
 TEST_NETWORK = ipaddress.IPv4Network("10.250.0.0/24")
 APT_PACKAGES = "nmap nftables iproute2"
 
-_NMAP_TIMING = (
-    "-Pn", "-n", "-sS", "--max-retries", "1", "--initial-rtt-timeout", "100ms", "--max-rtt-timeout", "200ms",
-    "--host-timeout", "30s", "--min-rate", "100",
-)
+#: First pass: quick, since an answer (open, closed) is final whenever it comes.
+NMAP_FIRST = ("-Pn", "-n", "-sS", "--max-retries", "1", "--initial-rtt-timeout", "100ms", "--max-rtt-timeout", "200ms",
+              "--host-timeout", "30s", "--min-rate", "100")
+#: Second pass, on the ports the first found filtered: three probes, each given at least 500 ms to be answered.
+NMAP_RECHECK = ("-Pn", "-n", "-sS", "--max-retries", "2", "--min-rtt-timeout", "500ms", "--initial-rtt-timeout", "500ms",
+                "--max-rtt-timeout", "1s", "--host-timeout", "60s")
 
 
 class HarnessUnavailable(RuntimeError):
@@ -85,11 +95,12 @@ def require_tools() -> None:
 @dataclass(frozen=True)
 class Host:
     name: str
-    namespace: str
     address: ipaddress.IPv4Address  # on the test network
     represents: ipaddress.IPv4Address  # whom it stands for when CIDRs are matched
-    groups: tuple[str, ...] = ()
+    predicted_groups: tuple[str, ...] = ()  # its groups in the exposure report
+    deployed_groups: tuple[str, ...] = ()  # its groups in the emulator
     target: Target | None = None
+    namespace: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,25 +120,21 @@ class Probe:
 class ScanResult:
     template: str
     probes: list[Probe] = field(default_factory=list)
+    deployed_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # instance -> its groups in the emulator
     nft_rulesets: dict[str, str] = field(default_factory=dict)
-    nmap_output: dict[tuple[str, str], str] = field(default_factory=dict)
+    services: dict[int, str] = field(default_factory=dict)  # port -> nmap's service name
+    #: (source, target, port) -> the state the second probe found for a port the first found filtered.
+    rechecked: dict[tuple[str, str, int], str] = field(default_factory=dict)
     seconds: float = 0.0
 
     def observed(self, source: str, target: str) -> dict[int, str]:
         return {p.port: p.observed for p in self.probes if p.source == source and p.target == target}
 
-    def predicted(self, source: str, target: str) -> dict[int, str]:
-        return {p.port: p.predicted for p in self.probes if p.source == source and p.target == target}
-
     def nmap_lines(self, source: str, target: str) -> list[str]:
-        """nmap's own port table (``22/tcp open ssh``) for one scan, read from its XML output."""
-        root = ElementTree.fromstring(self.nmap_output[(source, target)])
+        """The scan from ``source`` to ``target`` as nmap prints its port table (``22/tcp open ssh``)."""
         lines = [f"{'PORT':<9} {'STATE':<9} SERVICE"]
-        for port in root.iter("port"):
-            state = port.find("state")
-            service = port.find("service")
-            lines.append(f"{port.get('portid') + '/' + port.get('protocol'):<9} {state.get('state') if state is not None else '?':<9} "
-                         f"{service.get('name') if service is not None else ''}")
+        for port, state in self.observed(source, target).items():
+            lines.append(f"{str(port) + '/tcp':<9} {state:<9} {self.services.get(port, '')}")
         return lines
 
     @property
@@ -157,64 +164,101 @@ def expected_state(target: Target, source: Host, port: int, listening: Iterable[
     if source.name == INTERNET:
         allowed = target.allows("tcp", port, source="internet")
     else:
-        allowed = target.allows("tcp", port, source="host", address=str(source.represents), source_groups=source.groups)
+        allowed = target.allows("tcp", port, source="host", address=str(source.represents),
+                                source_groups=source.predicted_groups)
     if not allowed:
         return "filtered"
     return "open" if port in listening else "closed"
 
 
-def internet_address(inventory: Inventory) -> ipaddress.IPv4Address:
-    """A public IPv4 address outside every IPv4 CIDR of the templates that does not by itself cover the internet.
-
-    Traffic from it is then admitted only where the CIDRs together cover the whole internet, which is
-    what "reachable from the internet" means.
-    """
-    partial = {p.source.network for p in inventory.permissions
-               if p.source.network is not None and p.source.network.version == 4 and not world_families([p.source.network])}
-    for block in public_blocks(4):
-        for candidate in (block.first + block.num_addresses // 2, block.first + 1):
-            if not any((4, candidate) in network for network in partial):
-                return ipaddress.IPv4Address(candidate)
-    raise HarnessError("every sampled public IPv4 address lies in a named CIDR: cannot place the internet host")
+def deployed_cidrs(deployment: Deployment) -> list[ipaddress.IPv4Network]:
+    """The IPv4 CIDRs of the deployed groups of every instance, in order, each once."""
+    cidrs: list[ipaddress.IPv4Network] = []
+    for groups in deployment.instances.values():
+        for group in groups:
+            for permission in deployment.security_groups[group].get("IpPermissions", []):
+                for ip_range in permission.get("IpRanges", []):
+                    network = ipaddress.IPv4Network(ip_range["CidrIp"])
+                    if network not in cidrs:
+                        cidrs.append(network)
+    return cidrs
 
 
-def admin_address(report: Analysis) -> ipaddress.IPv4Address | None:
-    for target in report.targets:
-        for row in target.cidrs:
-            network = ipaddress.ip_network(row.cidr)
-            if network.version == 4 and row.scope != "world":
-                return next(iter(network.hosts()), network.network_address)
+def internet_address(cidrs: Sequence[ipaddress.IPv4Network]) -> ipaddress.IPv4Address:
+    """A public IPv4 address outside every CIDR but ``/0``: admitted only by rules open to the whole internet."""
+    named = [network for network in cidrs if network.prefixlen > 0]
+    for first_octet in range(1, 224):
+        candidate = ipaddress.IPv4Address((first_octet << 24) | 0x010101)
+        if candidate.is_global and not any(candidate in network for network in named):
+            return candidate
+    raise HarnessError("every sampled public IPv4 address lies in a deployed CIDR: cannot place the internet host")
+
+
+def admin_address(cidrs: Sequence[ipaddress.IPv4Network]) -> ipaddress.IPv4Address | None:
+    """An address of the first CIDR other than ``/0`` (the admin CIDR), if any."""
+    for network in cidrs:
+        if network.prefixlen > 0:
+            return next(iter(network.hosts()), network.network_address)
     return None
 
 
-def nft_ruleset(host: Host, inventory: Inventory, hosts: Sequence[Host]) -> str:
-    """The host's security groups as one nftables table: stateful, default drop on input."""
+def plan_hosts(report: Analysis, deployment: Deployment) -> list[Host]:
+    """The internet host, the admin host (if a CIDR names one) and one host per instance, joined to its prediction."""
+    predicted = {target.key: target for target in report.targets if target.kind == "instance"}
+    if set(predicted) != set(deployment.instances):
+        raise HarnessError(f"instances predicted {sorted(predicted)} differ from those deployed {sorted(deployment.instances)}")
+    if not predicted:
+        raise HarnessError("no EC2 instance in the templates: nothing to scan")
+    cidrs = deployed_cidrs(deployment)
+    addresses = iter(TEST_NETWORK.hosts())
+    hosts = [Host(INTERNET, next(addresses), internet_address(cidrs))]
+    admin = admin_address(cidrs)
+    if admin is not None:
+        hosts.append(Host(ADMIN, next(addresses), admin))
+    for key, target in predicted.items():
+        address = next(addresses)
+        hosts.append(Host(target.name, address, address, target.groups, deployment.instances[key], target))
+    return hosts
+
+
+_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp"}
+
+
+def _nft_match(permission: Mapping[str, Any]) -> str | None:
+    """The nftables match for a deployed permission's protocol and ports; ``None`` if not expressible."""
+    protocol = str(permission.get("IpProtocol", "")).lower()
+    protocol = _PROTOCOL_NAMES.get(protocol, protocol)
+    if protocol == "-1":
+        return ""
+    if protocol in ("tcp", "udp"):
+        low, high = permission["FromPort"], permission["ToPort"]
+        return f"{protocol} dport {low if low == high else f'{low}-{high}'}"
+    if protocol == "icmp" or protocol.isdigit():
+        return f"ip protocol {protocol}"
+    return None
+
+
+def nft_ruleset(host: Host, deployment: Deployment, hosts: Sequence[Host]) -> str:
+    """The host's deployed security groups as one nftables table: stateful, default drop on input.
+
+    IPv6 ranges and prefix lists admit no host: the test network is IPv4 and has no prefix lists.
+    """
     rules = []
-    for permission in inventory.permissions:
-        if permission.group not in host.groups or not permission.certain:
-            continue
-        source = permission.source
-        if source.kind == "cidr" and source.network is not None and source.network.version == 4:
-            members = [h for h in hosts if h is not host and (4, int(h.represents)) in source.network]
-        elif source.kind == "security-group":
-            members = [h for h in hosts if h is not host and source.label in h.groups]
-        else:
-            continue  # IPv6 sources (the test network is IPv4), unknown sources: nothing to admit
-        if not members:
-            continue
-        addresses = "{ " + ", ".join(str(h.address) for h in members) + " }"
-        if permission.protocol in ("tcp", "udp"):
-            low, high = permission.ports
-            ports = str(low) if low == high else f"{low}-{high}"
-            match = f"{permission.protocol} dport {ports}"
-        elif permission.protocol == "all":
-            match = ""
-        elif permission.protocol in ("icmp",) or permission.protocol.isdigit():
-            match = f"ip protocol {permission.protocol}"
-        else:
-            continue
-        comment = f"{permission.rule_label} from {source.label}"[:120].replace('"', "'")
-        rules.append(f'        ip saddr {addresses} {match} accept comment "{comment}"'.replace("  accept", " accept"))
+    for group_id in host.deployed_groups:
+        for permission in deployment.security_groups[group_id].get("IpPermissions", []):
+            match = _nft_match(permission)
+            if match is None:
+                continue
+            sources = [(r["CidrIp"], [h for h in hosts if h.represents in ipaddress.IPv4Network(r["CidrIp"])])
+                       for r in permission.get("IpRanges", [])]
+            sources += [(pair["GroupId"], [h for h in hosts if pair["GroupId"] in h.deployed_groups])
+                        for pair in permission.get("UserIdGroupPairs", [])]
+            for label, members in sources:
+                members = [h for h in members if h is not host]
+                if members:
+                    addresses = ", ".join(str(h.address) for h in members)
+                    comment = f"{group_id} {permission['IpProtocol']} from {label}"
+                    rules.append(f'        ip saddr {{ {addresses} }} {match} accept comment "{comment}"'.replace("  accept", " accept"))
     return "\n".join([
         "table inet security_group {",
         "    chain input {",
@@ -242,6 +286,9 @@ while True:
         connection, _ = key.fileobj.accept()
         connection.close()
 """
+
+#: One nmap run: from a namespace, to some addresses, on some ports.
+NmapJob = tuple[str, Sequence[ipaddress.IPv4Address], Sequence[int]]
 
 
 class TestNetwork:
@@ -295,15 +342,21 @@ class TestNetwork:
         if line.strip() != "ready":
             raise HarnessError(f"listener on {namespace} ports {list(ports)} did not start: {process.stderr.read()}")
 
-    def nmap(self, namespace: str, address: ipaddress.IPv4Address, ports: Sequence[int]) -> tuple[dict[int, str], str]:
-        xml = self._run("ip", "netns", "exec", namespace, "nmap", *_NMAP_TIMING, "-p", ",".join(map(str, ports)),
-                        "-oX", "-", str(address))
-        states: dict[int, str] = {}
-        root = ElementTree.fromstring(xml)
-        for port in root.iter("port"):
-            state = port.find("state")
-            states[int(port.get("portid"))] = state.get("state") if state is not None else "unknown"
-        return states, xml
+    def run_nmaps(self, jobs: Sequence[NmapJob], timing: Sequence[str]) -> list[dict[str, dict[int, tuple[str, str]]]]:
+        """Run one nmap per job, all at once; per job: address -> port -> (state, service name)."""
+        processes = []
+        for namespace, addresses, ports in jobs:
+            command = ["ip", "netns", "exec", namespace, "nmap", *timing, "-p", ",".join(map(str, sorted(ports))),
+                       "-oX", "-", *map(str, addresses)]
+            processes.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            self.processes.append(processes[-1])
+        results = []
+        for process in processes:
+            xml, errors = process.communicate(timeout=300)
+            if process.returncode != 0:
+                raise HarnessError(f"`{' '.join(process.args)}` failed ({process.returncode}): {errors.strip()}")
+            results.append(_nmap_states(xml))
+        return results
 
     def close(self) -> None:
         for process in self.processes:
@@ -327,6 +380,42 @@ class TestNetwork:
         self.namespaces.clear()
 
 
+def _nmap_states(xml: str) -> dict[str, dict[int, tuple[str, str]]]:
+    states: dict[str, dict[int, tuple[str, str]]] = {}
+    for host in ElementTree.fromstring(xml).iter("host"):
+        address = host.find("address").get("addr")
+        for port in host.iter("port"):
+            state, service = port.find("state"), port.find("service")
+            states.setdefault(address, {})[int(port.get("portid"))] = (
+                state.get("state") if state is not None else "unknown", service.get("name") if service is not None else "")
+    return states
+
+
+def scan_states(network: TestNetwork, plan: Mapping[Host, Sequence[Host]], ports: Sequence[int],
+                result: ScanResult) -> dict[tuple[str, str, int], str]:
+    """nmap from each source to its targets: ``(source, target, port) -> state``, filtered ports probed twice."""
+    by_address = {str(t.address): t for targets in plan.values() for t in targets}
+    sources = list(plan)
+    states: dict[tuple[str, str, int], str] = {}
+    first = network.run_nmaps([(s.namespace, [t.address for t in plan[s]], ports) for s in sources], NMAP_FIRST)
+    for source, found in zip(sources, first):
+        for address, port_states in found.items():
+            for port, (state, service) in port_states.items():
+                states[(source.name, by_address[address].name, port)] = state
+                result.services.setdefault(port, service)
+    filtered = {s: [t for t in plan[s] if any(states.get((s.name, t.name, p)) == "filtered" for p in ports)] for s in sources}
+    retry = [s for s in sources if filtered[s]]
+    jobs = [(s.namespace, [t.address for t in filtered[s]],
+             sorted({p for t in filtered[s] for p in ports if states.get((s.name, t.name, p)) == "filtered"})) for s in retry]
+    for source, found in zip(retry, network.run_nmaps(jobs, NMAP_RECHECK)):
+        for address, port_states in found.items():
+            for port, (state, _) in port_states.items():
+                key = (source.name, by_address[address].name, port)
+                if states.get(key) == "filtered":
+                    states[key] = result.rechecked[key] = state
+    return states
+
+
 def _parse_listeners(items: Sequence[str] | None) -> dict[str, tuple[int, ...]]:
     if not items:
         return dict(DEFAULT_LISTENERS)
@@ -344,7 +433,8 @@ def run_scan(
     ports: Sequence[int] = DEFAULT_PORTS,
     sources: Sequence[str] | None = None,
 ) -> ScanResult:
-    """Build the test network for the templates at ``paths``, scan it and compare with the exposure report.
+    """Deploy the templates at ``paths`` to the emulator, build the test network from what was deployed, scan
+    it and compare with the exposure report.
 
     ``sources``: the hosts that scan (``internet``, ``admin`` or instance names); default all of them.
     Every source scans every instance other than itself.
@@ -352,50 +442,29 @@ def run_scan(
     require_tools()
     started = time.monotonic()
     templates = load(paths)
-    inventory = read_inventory(templates)
-    report = analyse(templates, inventory=inventory)
+    report = analyse(templates)
+    try:
+        deployment = deploy(templates)
+    except EmulatorError as error:
+        raise HarnessError(str(error)) from None
+    hosts = plan_hosts(report, deployment)
     listeners = dict(DEFAULT_LISTENERS if listeners is None else listeners)
-    instances = [t for t in report.targets if t.kind == "instance"]
-    if not instances:
-        raise HarnessError(f"no EC2 instance in {', '.join(map(str, paths))}: nothing to scan")
-    addresses = iter(TEST_NETWORK.hosts())
-    hosts = [Host(INTERNET, "", (a := next(addresses)), internet_address(inventory))]
-    admin = admin_address(report)
-    a = next(addresses)
-    if admin is not None:
-        hosts.append(Host(ADMIN, "", a, admin))
-    for target in instances:
-        a = next(addresses)
-        hosts.append(Host(target.name, "", a, a, target.groups, target))
     result = ScanResult(", ".join(map(str, paths)))
     network = TestNetwork()
     try:
-        placed = []
-        for index, host in enumerate(hosts):
-            namespace = network.add_host(f"h{index}", host.address)
-            placed.append(Host(host.name, namespace, host.address, host.represents, host.groups, host.target))
-        hosts = placed
+        hosts = [Host(h.name, h.address, h.represents, h.predicted_groups, h.deployed_groups, h.target,
+                      network.add_host(f"h{index}", h.address)) for index, h in enumerate(hosts)]
         for host in hosts:
-            if host.target is None:
-                continue
-            ruleset = nft_ruleset(host, inventory, hosts)
-            result.nft_rulesets[host.name] = ruleset
-            network.load_nft(host.namespace, ruleset)
-            network.listen(host.namespace, listeners.get(host.name, ()))
-        predicted: dict[tuple[str, str, int], str] = {}
-        observed: dict[tuple[str, str, int], str] = {}
-        for source in hosts:
-            if sources is not None and source.name not in sources:
-                continue
-            for target_host in hosts:
-                if target_host.target is None or target_host is source:
-                    continue
-                states, xml = network.nmap(source.namespace, target_host.address, ports)
-                result.nmap_output[(source.name, target_host.name)] = xml
-                for port in ports:
-                    key = (source.name, target_host.name, port)
-                    predicted[key] = expected_state(target_host.target, source, port, listeners.get(target_host.name, ()))
-                    observed[key] = states.get(port, "missing")
+            if host.target is not None:
+                result.deployed_groups[host.name] = host.deployed_groups
+                result.nft_rulesets[host.name] = nft_ruleset(host, deployment, hosts)
+                network.load_nft(host.namespace, result.nft_rulesets[host.name])
+                network.listen(host.namespace, listeners.get(host.name, ()))
+        plan = {s: [t for t in hosts if t.target is not None and t is not s]
+                for s in hosts if sources is None or s.name in sources}
+        observed = scan_states(network, plan, ports, result)
+        predicted = {(s.name, t.name, port): expected_state(t.target, s, port, listeners.get(t.name, ()))
+                     for s, targets in plan.items() for t in targets for port in ports}
         result.probes = compare(predicted, observed)
     finally:
         network.close()
@@ -425,10 +494,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Scan of {result.template} ({result.seconds:.1f} s): exposure report prediction vs nmap")
     if args.show_rules:
         for name, ruleset in result.nft_rulesets.items():
-            print(f"\n# nftables on {name}\n{ruleset}")
+            print(f"\n# nftables on {name} (its security groups as deployed to the emulator)\n{ruleset}")
     print(result.table())
+    answered = [f"{s} -> {t} {p}/tcp {state}" for (s, t, p), state in result.rechecked.items() if state != "filtered"]
+    print(f"\n{len(result.rechecked)} filtered port(s) probed again; answered the second time: {', '.join(answered) or 'none'}")
     if args.nmap:
-        for (source, target) in result.nmap_output:
+        for source, target in dict.fromkeys((p.source, p.target) for p in result.probes):
             print(f"\n# nmap from {source} to {target}")
             print("\n".join(result.nmap_lines(source, target)))
     if result.mismatches:

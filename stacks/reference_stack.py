@@ -11,13 +11,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnOutput, RemovalPolicy, Stack, Validations
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.security_groups import BastionWebTier
+from stacks.nag_compat import accept_nag_finding
 
 ADMIN_CIDR_CONTEXT_KEY = "admin_cidr"
 _SSM_CORE_POLICY_ARN = "arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"
@@ -173,30 +174,28 @@ class ReferenceStack(Stack):
 
     def _acknowledge_nag_findings(self) -> None:
         """AwsSolutions findings that are intended in this stack, each with its reason (shown in the report)."""
-        Validations.of(self.tier.web).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-EC23",
-                reason="Public web server: only tcp/80 and tcp/443 are open to 0.0.0.0/0 and ::/0. "
-                "WebServerSecurityGroup refuses admin ports in web_ports and admits SSH only from the bastion group.",
-            )
+        accept_nag_finding(
+            self.tier.web,
+            "EC23",
+            "Public web server: only tcp/80 and tcp/443 are open to 0.0.0.0/0 and ::/0. "
+            "WebServerSecurityGroup refuses admin ports in web_ports and admits SSH only from the bastion group.",
         )
         for instance in (self.bastion_instance, self.web_instance):
-            Validations.of(instance.role).acknowledge(
-                Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{_SSM_CORE_POLICY_ARN}]",
-                    reason="AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager; "
-                    "it is the only policy of this instance role.",
-                )
+            accept_nag_finding(
+                instance.role,
+                "IAM4",
+                "AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager; "
+                "it is the only policy of this instance role.",
+                applies_to=f"Policy::{_SSM_CORE_POLICY_ARN}",
             )
-            Validations.of(instance).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-EC28",
-                    reason="Reference stack: 5-minute basic metrics suffice; detailed monitoring would add cost "
-                    "for every instance.",
-                ),
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-EC29",
-                    reason="Disposable reference stack that is removed with cdk destroy; termination protection "
-                    "would block that. Production users should enable it or run the tier in an ASG.",
-                ),
+            accept_nag_finding(
+                instance,
+                "EC28",
+                "Reference stack: 5-minute basic metrics suffice; detailed monitoring would add cost for every instance.",
+            )
+            accept_nag_finding(
+                instance,
+                "EC29",
+                "Disposable reference stack that is removed with cdk destroy; termination protection "
+                "would block that. Production users should enable it or run the tier in an ASG.",
             )

@@ -24,8 +24,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-boto3 = pytest.importorskip("boto3")
-moto = pytest.importorskip("moto")
+from needs import needs  # noqa: E402
+
+boto3 = needs("boto3", "the Config rule tests")
+moto = needs("moto", "the Config rule tests")
 
 from botocore.stub import Stubber  # noqa: E402
 

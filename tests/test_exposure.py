@@ -55,7 +55,8 @@ def test_reference_like_tier_matches_the_expected_graph():
         ("203.0.113.10/32", "non-public", ["tcp/22"])
     ]
     assert [(g.name, reach_items(g.reach)) for g in web.security_groups] == [("Bastion", ["tcp/22"])]
-    assert all(not c.beyond_internet for c in web.cidrs)  # 0.0.0.0/0 and ::/0 are the internet row
+    # 0.0.0.0/0 and ::/0 are the internet row: they add nothing beyond it
+    assert [(c.cidr, c.scope, reach_items(c.beyond_internet)) for c in web.cidrs] == [("0.0.0.0/0", "world", []), ("::/0", "world", [])]
     mermaid = to_mermaid(report)
     assert 'internet -->|"80, 443"|' in mermaid
     lines = mermaid.splitlines()

@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = Path(__file__).resolve().parent / "apps"
 
 
-def cdk_synth(app: str, outdir: Path) -> subprocess.CompletedProcess:
+def cdk_synth(app: str, outdir: Path | str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = dict(os.environ, PATH=f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(ROOT))
-    command = ["npx", "cdk", "synth", "--quiet", "--app", f"{sys.executable} {APPS / app}", "--output", str(outdir)]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    command = [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--app", f"{sys.executable} {APPS / app}", "--output", str(outdir)]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 def guard_cli(*arguments: str) -> subprocess.CompletedProcess:
@@ -43,6 +43,17 @@ def test_world_ssh_through_property_override_fails_cdk_synth(tmp_path: Path) -> 
     assert cli.returncode == 1
     sarif = json.loads(sarif_path.read_text())
     assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["WorldOpenAdminPort"]
+
+
+def test_the_default_relative_output_directory_is_checked_too(tmp_path: Path) -> None:
+    # GIVEN the stock CLI run from the app's folder with the default, relative output directory (CDK then hands
+    # the plugin template paths relative to the working directory)
+    result = cdk_synth("world_ssh_override.py", "cdk.out", cwd=tmp_path)
+    # THEN the world-open rule still fails the synth, and the guard's report agrees
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "AdminPortGuard::AdminPortGuard-WorldOpenAdminPort[22]" in result.stdout + result.stderr
+    report = json.loads((tmp_path / "cdk.out" / "admin-port-guard-report.json").read_text())
+    assert [finding["ruleName"] for finding in report["findings"]] == ["AdminPortGuard-WorldOpenAdminPort[22]"]
 
 
 def test_a_crash_inside_the_guard_fails_cdk_synth_whatever_the_app_acknowledges(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 Each case creates real-looking security groups through the EC2 API and checks that the live audit reports
 exactly what the core reports for the equivalent CloudFormation template at synth time (same rule ids,
-same ports), and that findings name the group by id.
+same ports), and that findings name the group by id. moto answers every describe call in one page, so
+pagination is tested on a real boto3 client whose answers come in pages from botocore's ``Stubber``.
+boto3 and moto are in requirements-dev.txt (``make test`` installs them): without them these tests fail.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from pathlib import Path
 
 import pytest
 
-boto3 = pytest.importorskip("boto3")
-moto = pytest.importorskip("moto")
+from needs import needs
 
-from constructs_lib.guard import __main__ as guard_cli  # noqa: E402
-from constructs_lib.guard import live  # noqa: E402
-from constructs_lib.policy import Template, check_templates  # noqa: E402
+boto3 = needs("boto3", "the live-audit tests")
+moto = needs("moto", "the live-audit tests")
+from botocore.stub import Stubber  # noqa: E402
+
+from constructs_lib.guard import __main__ as guard_cli
+from constructs_lib.guard import live
+from constructs_lib.policy import Template, check_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -167,10 +172,46 @@ def test_unreadable_prefix_list_is_unverifiable_like_an_external_one_at_synth(ec
     assert {(f.rule_id, f.port) for f in findings} == synth == {("UnverifiableIngress", 22)}
 
 
-def test_pagination_reads_every_group(ec2) -> None:
-    created = {_group(ec2, f"g{number}") for number in range(12)}
-    ids = {g["GroupId"] for g in live.read_security_groups(ec2)}
-    assert created <= ids
+PREFIX_LIST = "pl-0123456789abcdef0"
+
+
+@pytest.fixture
+def paged_ec2(monkeypatch: pytest.MonkeyPatch):
+    """A real boto3 EC2 client answered in pages by botocore's Stubber (nothing is sent), and the parameters
+    of every request it made."""
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    client = boto3.client("ec2", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    stubber = Stubber(client)
+    ssh_from_prefix_list = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "PrefixListIds": [{"PrefixListId": PREFIX_LIST}]}
+    for operation, response in [
+        ("describe_security_groups", {"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "first"}], "NextToken": "groups-2"}),
+        ("describe_security_groups", {"SecurityGroups": [{"GroupId": "sg-2", "GroupName": "second",
+                                                          "IpPermissions": [ssh_from_prefix_list]}]}),
+        ("describe_managed_prefix_lists", {"PrefixLists": [{"PrefixListId": PREFIX_LIST, "PrefixListName": "admins"}]}),
+        ("get_managed_prefix_list_entries", {"Entries": [{"Cidr": "0.0.0.0/1"}], "NextToken": "entries-2"}),
+        ("get_managed_prefix_list_entries", {"Entries": [{"Cidr": "128.0.0.0/1"}]}),
+    ]:
+        stubber.add_response(operation, response)
+    requests: list[tuple[str, str | None]] = []
+    client.meta.events.register("before-parameter-build.ec2", lambda params, model, **_: requests.append((model.name, params.get("NextToken"))))
+    with stubber:
+        yield client, requests
+        stubber.assert_no_pending_responses()
+
+
+def test_every_page_of_groups_and_of_prefix_list_entries_is_read(paged_ec2) -> None:
+    client, requests = paged_ec2
+    groups = live.read_security_groups(client)
+    assert [group["GroupId"] for group in groups] == ["sg-1", "sg-2"]
+    assert live.read_prefix_lists(client, live.referenced_prefix_lists(groups)) == {PREFIX_LIST: ("admins", ["0.0.0.0/1", "128.0.0.0/1"])}
+    assert [token for operation, token in requests if operation != "DescribeManagedPrefixLists"] == [None, "groups-2", None, "entries-2"]
+
+
+def test_audit_judges_what_only_the_second_pages_hold(paged_ec2) -> None:
+    # The group is on the second page of groups, and the second half of IPv4 on the second page of entries.
+    client, _ = paged_ec2
+    findings = live.audit(client=client)
+    assert [(f.rule_id, f.port, f.location.logical_id) for f in findings] == [("WorldOpenAdminPort", 22, "sg-2 (second)")]
 
 
 def test_cli_live_exit_codes_and_formats(ec2, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import aws_cdk as cdk
 import pytest
 
 from constructs_lib.policy.cidr import parse_cidr, world_families
+from needs import needs_toolchain
 from stacks import ReferenceStack, admin_cidrs_from_context
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,9 +231,7 @@ def test_a_world_admin_cidr_context_is_refused(value):
 
 
 def run_cdk_synth(tmp_path: Path, admin_cidr: str) -> subprocess.CompletedProcess:
-    cli = ROOT / "node_modules" / ".bin" / "cdk"
-    if not cli.exists() or not (ROOT / ".venv" / "bin" / "python").exists():
-        pytest.skip("the pinned toolchain is not installed: run `make test`")
+    needs_toolchain("the end-to-end synth tests")
     env = {**os.environ, "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     command = [shutil.which("npx", path=env["PATH"]) or "npx", "cdk", "synth", "--quiet", "--output", str(tmp_path / "cdk.out")]
     return subprocess.run(

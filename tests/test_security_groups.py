@@ -58,14 +58,15 @@ def test_bastion_without_sources_has_no_inbound_and_no_outbound():
     # WHEN synthesized
     template = Template.from_stack(stack)
     # THEN no ingress rule exists and egress is CDK's match-nothing placeholder (no allow-all outbound)
-    _, group = only(groups(template))
+    logical_id, group = only(groups(template))
     assert "SecurityGroupIngress" not in group["Properties"]
     assert group["Properties"]["GroupDescription"] == "Bastion: SSH only from named admin sources"
     [egress] = group["Properties"]["SecurityGroupEgress"]
     assert (egress["CidrIp"], egress["Description"]) == ("255.255.255.255/32", "Disallow all traffic")
     template.resource_count_is("AWS::EC2::SecurityGroupIngress", 0)
-    assert bastion.connections.security_groups[0] is not None
-    assert bastion.security_group.security_group_id == bastion.security_group_id
+    # AND its id and its connections are that one group
+    assert stack.resolve(bastion.security_group_id) == getatt(logical_id)
+    assert [stack.resolve(g.security_group_id) for g in bastion.connections.security_groups] == [getatt(logical_id)]
 
 
 TRUSTED_PREFIX_LIST = {"admin-port-guard": {"trustedPrefixLists": {"pl-0123456789abcdef0": "corporate VPN egress (NET-12)"}}}
@@ -310,7 +311,9 @@ def test_web_admits_ssh_only_from_the_bastion_group_and_the_bastion_gets_the_egr
     assert properties.pop("Description")
     assert properties == {**SSH, "GroupId": getatt(web_id), "SourceSecurityGroupId": getatt(bastion_id)}
     # ... no web rule covers port 22 from a CIDR ...
-    assert all(not r["FromPort"] <= 22 <= r["ToPort"] for r in groups(template)[web_id]["Properties"]["SecurityGroupIngress"])
+    web_rules = groups(template)[web_id]["Properties"]["SecurityGroupIngress"]
+    assert sorted((r.get("CidrIp") or r.get("CidrIpv6"), r["FromPort"], r["ToPort"]) for r in web_rules) == [
+        ("0.0.0.0/0", 80, 80), ("0.0.0.0/0", 443, 443), ("::/0", 80, 80), ("::/0", 443, 443)]
     # ... and the bastion may send tcp/22 to the web group
     _, egress = only(template.find_resources("AWS::EC2::SecurityGroupEgress"))
     assert egress["Properties"]["GroupId"] == getatt(bastion_id)

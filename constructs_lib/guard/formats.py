@@ -4,7 +4,8 @@
 * ``json``: every field, for scripts;
 * ``sarif``: SARIF 2.1.0 for GitHub code scanning. Results point first at the user's source line when
   the cloud assembly records it (``code_location``), with the template location kept as a related
-  location; paths are relative to the working directory (``%SRCROOT%``), fingerprints are stable.
+  location; paths are relative to the root of the repository holding the working directory
+  (``%SRCROOT%``); fingerprints do not change with messages or line numbers.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def render_json(findings: Sequence[Finding]) -> str:
 
 def render_sarif(findings: Sequence[Finding]) -> str:
     from ..version import package_version
+    from .sources import repository_root
 
     rules = [
         {
@@ -80,10 +82,12 @@ def render_sarif(findings: Sequence[Finding]) -> str:
         }
         for rule in RULES
     ]
+    root = repository_root(os.getcwd())
+    fingerprints = _fingerprints(findings)
     run = {
         "tool": {"driver": {"name": PACK_NAME, "version": package_version(), "rules": rules}},
-        "originalUriBaseIds": {SRCROOT: {"uri": _directory_uri(os.getcwd())}},
-        "results": [_sarif_result(finding) for finding in findings],
+        "originalUriBaseIds": {SRCROOT: {"uri": "file://" + _quote(root.replace(os.sep, "/").rstrip("/") + "/")}},
+        "results": [_sarif_result(finding, fingerprint, root) for finding, fingerprint in zip(findings, fingerprints)],
     }
     document = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2) + "\n"
@@ -93,22 +97,27 @@ def _pascal_case(text: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in text.replace("-", " ").split())
 
 
-def _directory_uri(path: str) -> str:
-    return "file://" + path.replace(os.sep, "/").rstrip("/") + "/"
+def _artifact(path: str, root: str) -> dict:
+    """A location under ``%SRCROOT%``: ``path`` relative to ``root`` (already relative paths are kept)."""
+    relative = os.path.relpath(path, root) if os.path.isabs(path) or os.path.exists(path) else path
+    return {"uri": _quote(relative.replace(os.sep, "/")), "uriBaseId": SRCROOT}
 
 
-def _relative(path: str) -> str:
-    return os.path.relpath(path).replace(os.sep, "/")
+def _quote(path: str) -> str:
+    """A path as a URI reference (``urllib.parse`` is imported only for SARIF: it costs the text formats' start-up)."""
+    from urllib.parse import quote
+
+    return quote(path)
 
 
-def _sarif_result(finding: Finding) -> dict:
+def _sarif_result(finding: Finding, fingerprint: str, root: str) -> dict:
     location = finding.location
     logical = {"name": location.logical_id, "kind": "resource"}
     if location.construct_path:
         logical["fullyQualifiedName"] = location.construct_path
     template_location = {
         "physicalLocation": {
-            "artifactLocation": {"uri": _relative(location.template_path) if location.template_path else location.template, "uriBaseId": SRCROOT},
+            "artifactLocation": _artifact(location.template_path or location.template, root),
             "region": {"startLine": _line_of(location.template_path, location.logical_id)},
         },
         "logicalLocations": [logical],
@@ -118,13 +127,13 @@ def _sarif_result(finding: Finding) -> dict:
         "ruleIndex": RULES.index(finding.rule),
         "level": "error",
         "message": {"text": f"{finding.message}. Fix: {finding.fix}"},
-        "partialFingerprints": {"adminPortGuard/v1": _fingerprint(finding)},
+        "partialFingerprints": {"adminPortGuard/v1": fingerprint},
     }
     if finding.code_location is not None:
         code = finding.code_location
         result["locations"] = [
             {
-                "physicalLocation": {"artifactLocation": {"uri": code.path, "uriBaseId": SRCROOT}, "region": {"startLine": code.line}},
+                "physicalLocation": {"artifactLocation": {"uri": _quote(code.path), "uriBaseId": SRCROOT}, "region": {"startLine": code.line}},
                 "logicalLocations": [logical],
             }
         ]
@@ -136,12 +145,19 @@ def _sarif_result(finding: Finding) -> dict:
     return result
 
 
-def _fingerprint(finding: Finding) -> str:
-    """Stable across runs: the rule (with port), the stack and the resource, not line numbers or messages."""
+def _fingerprints(findings: Sequence[Finding]) -> list[str]:
+    """One per finding, stable across runs: the rule (with port), the stack, the resource and the rules that
+    open the port; never messages or line numbers. Findings that share all of these are numbered."""
     import hashlib
 
-    key = f"{finding.rule_name}|{finding.location.template}|{finding.location.logical_id}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    seen: dict[str, int] = {}
+    fingerprints = []
+    for finding in findings:
+        location = finding.location
+        key = "|".join((finding.rule_name, location.template, location.logical_id, *sorted(finding.contributors)))
+        seen[key] = seen.get(key, 0) + 1
+        fingerprints.append(hashlib.sha256(f"{key}|{seen[key]}".encode()).hexdigest()[:32])
+    return fingerprints
 
 
 _lines: dict[str, list[str]] = {}

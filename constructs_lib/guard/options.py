@@ -1,4 +1,4 @@
-"""Policy options shared by the command-line tools (``admin-port-guard``, ``admin-port-exposure``).
+"""What the command-line tools (``admin-port-guard``, ``admin-port-exposure``) share: their parser, and the policy.
 
 The declared policy is the ``admin-port-guard`` context of ``./cdk.json`` (when there is one) or the
 file given with ``--config``: the same declaration the CDK app reads. Flags change it further.
@@ -6,15 +6,47 @@ file given with ``--config``: the same declaration the CDK app reads. Flags chan
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 
 from ..policy import CONTEXT_KEY, GuardPolicy, PolicyError, parse_admin_ports
 from ..policy.config import check_reason, is_prefix_list_id, load_policy_file, make_thresholds
 from ..policy.reach import DEFAULT_THRESHOLDS
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import argparse
+
+def new_parser(script: str, module: str, description: str) -> argparse.ArgumentParser:
+    """A parser named as the user called the tool (``admin-port-guard`` or ``python -m constructs_lib.guard``),
+    with ``--version``."""
+    run_as_module = bool(sys.argv) and os.path.basename(sys.argv[0]) == "__main__.py"
+    parser = argparse.ArgumentParser(prog=f"python -m {module}" if run_as_module else script, description=description,
+                                     formatter_class=_HelpFormatter)
+    parser.add_argument("--version", action=_Version)
+    return parser
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, sized from the terminal without importing ``shutil`` (argparse builds one per argument)."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            width = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            width = int(os.environ.get("COLUMNS", "80")) if os.environ.get("COLUMNS", "").isdigit() else 80
+        super().__init__(prog, width=max(width - 2, 40))
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version (read only when asked: ``importlib.metadata`` is slow)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **_: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from ..version import package_version
+
+        print(f"{parser.prog} {package_version()}")
+        parser.exit()
 
 
 def add_policy_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,6 +14,9 @@ import os
 from ..policy import PACK_NAME, Finding, Location, Rule
 
 REPORT_FILE = "validation-report.json"
+#: The guard's own report, which the plugin writes next to the templates on every synth.
+GUARD_REPORT_FILE = "admin-port-guard-report.json"
+_CDK_FAILURE_PREFIX = "Validation plugin '"
 _CRASH_PREFIX = f"{PACK_NAME}-{Rule.VALIDATION_FAILED.id}"
 #: Rules whose findings no acknowledgement can accept.
 _UNACKNOWLEDGEABLE = {f"{PACK_NAME}-{Rule.VALIDATION_FAILED.id}", f"{PACK_NAME}-{Rule.MALFORMED_TEMPLATE.id}"}
@@ -55,7 +58,10 @@ def read_validation_reports(paths: list[str]) -> ValidationReport:
             name = str(plugin.get("pluginName", "(unnamed plugin)"))
             error = (plugin.get("metadata") or {}).get("error") if isinstance(plugin.get("metadata"), dict) else None
             if error or (plugin.get("conclusion") == "failure" and not plugin.get("violations")):
-                result.crashes.append(_crash(report_path, name, str(error or "failed without reporting a violation")))
+                reason = str(error or "failed without reporting a violation")
+                if reason.startswith(f"{_CDK_FAILURE_PREFIX}{name}' failed: "):  # CDK's wording names the plugin again
+                    reason = reason[len(f"{_CDK_FAILURE_PREFIX}{name}' failed: "):]
+                result.crashes.append(_crash(report_path, name, reason))
             for violation in (plugin.get("violations") or []) + (plugin.get("suppressedViolations") or []):
                 if isinstance(violation, dict) and str(violation.get("ruleName", "")).startswith(_CRASH_PREFIX):
                     result.crashes.append(_crash(report_path, name, str(violation.get("description", "crashed"))))

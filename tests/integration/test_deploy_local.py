@@ -23,14 +23,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import deploy_local  # noqa: E402
 
-boto3 = pytest.importorskip("boto3")
+from needs import needs, needs_toolchain  # noqa: E402
+
+boto3 = needs("boto3", "the emulator deploy tests")
+needs_toolchain("the emulator deploy tests")
 
 ADMIN_CIDR = "203.0.113.10/32"
 STACK = deploy_local.STACK
 
-pytestmark = pytest.mark.skipif(
-    not (ROOT / "node_modules" / ".bin" / "cdk").exists(), reason="node_modules not installed (npm ci)"
-)
 
 
 def _run(command: list[str], env: dict[str, str], timeout: float = 240) -> subprocess.CompletedProcess[str]:
