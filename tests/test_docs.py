@@ -43,3 +43,9 @@ def test_the_non_public_blocks_are_the_code_s() -> None:
 
 def test_every_resource_type_read_is_documented_and_every_documented_one_is_read() -> None:
     assert {row[0] for row in table(RULES_MD, "Resource type")} == set(READERS)
+
+
+def test_the_readme_names_every_default_admin_port() -> None:
+    first_paragraph = (ROOT / "README.md").read_text(encoding="utf-8").split("\n\n")[2]
+    for port, (service, _) in ADMIN_PORT_TABLE.items():
+        assert str(port) in first_paragraph and service.split()[0] in first_paragraph, (port, service)
