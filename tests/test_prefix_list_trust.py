@@ -64,3 +64,17 @@ def test_the_plugin_and_the_live_audit_read_the_same_trust_for_rules_written_by_
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "PrefixListIds": [{"PrefixListId": PREFIX_LIST}]}]}
     assert [f.rule_id for f in check_templates([live.live_template([group])])] == ["UnverifiableIngress"]
     assert check_templates([live.live_template([group])], trusted) == []
+
+
+def test_the_reports_show_the_trust_they_were_judged_under(tmp_path: Path, capsys) -> None:
+    rule = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "SourcePrefixListId": PREFIX_LIST}
+    template = tmp_path / "t.json"
+    template.write_text(json.dumps({"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [rule]}}}}))
+    trust = ["--trust-prefix-list", f"{PREFIX_LIST}=corporate VPN egress (NET-12)"]
+    assert guard_main([str(template), *trust]) == 0
+    assert f"TRUSTED prefix list {PREFIX_LIST} (defaults and command-line flags): corporate VPN egress (NET-12)" in capsys.readouterr().out
+    assert guard_main([str(template), *trust, "--format", "json", "--output", str(tmp_path / "r.json")]) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["policy"]["trustedPrefixLists"] == {PREFIX_LIST: "corporate VPN egress (NET-12)"}
+    assert guard_main([str(template), *trust, "--format", "sarif", "--output", str(tmp_path / "r.sarif")]) == 0
+    run = json.loads((tmp_path / "r.sarif").read_text())["runs"][0]
+    assert run["properties"]["policy"]["trustedPrefixLists"] == {PREFIX_LIST: "corporate VPN egress (NET-12)"}

@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_USAGE
         findings = _with_evidence(check_templates(templates, policy), templates, arguments.paths)
-    text = render(findings, arguments.format)
+    text = render(findings, arguments.format, policy)
     if arguments.output:
         try:
             with open(arguments.output, "w", encoding="utf-8") as file:
@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: cannot write {arguments.output}: {error}", file=sys.stderr)
             return EXIT_USAGE
         if arguments.format != "text":
-            sys.stdout.write(render(findings, "text"))
+            sys.stdout.write(render(findings, "text", policy))
     else:
         sys.stdout.write(text)
     return EXIT_FINDINGS if any(finding.acknowledgement is None for finding in findings) else EXIT_CLEAN

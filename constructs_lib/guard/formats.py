@@ -14,13 +14,14 @@ import json
 import os
 from collections.abc import Callable, Sequence
 
-from ..policy import PACK_NAME, RULES, Finding
+from ..policy import PACK_NAME, RULES, Finding, GuardPolicy
 
 SRCROOT = "%SRCROOT%"
 
 
-def render_text(findings: Sequence[Finding]) -> str:
-    """One line per finding: status, rule, where (source line, template, logical id, construct path), port, fix."""
+def render_text(findings: Sequence[Finding], policy: GuardPolicy | None = None) -> str:
+    """One line per finding: status, rule, where (source line, template, logical id, construct path), port, fix;
+    then the prefix lists the policy trusts, with their reasons."""
     lines = []
     for finding in findings:
         status = f"ACKNOWLEDGED ({finding.acknowledgement})" if finding.acknowledgement is not None else "ERROR"
@@ -34,10 +35,12 @@ def render_text(findings: Sequence[Finding]) -> str:
         lines.append(f"{status} {finding.rule_name} {where}{port}: {finding.message}. Fix: {finding.fix}")
     active = sum(finding.acknowledgement is None for finding in findings)
     lines.append(f"{active} finding(s), {len(findings) - active} acknowledged" if findings else "No findings.")
+    for prefix_list, reason in (policy.trusted_prefix_lists.items() if policy is not None else ()):
+        lines.append(f"TRUSTED prefix list {prefix_list} ({policy.origin}): {reason}")  # type: ignore[union-attr]
     return "\n".join(lines) + "\n"
 
 
-def render_json(findings: Sequence[Finding]) -> str:
+def render_json(findings: Sequence[Finding], policy: GuardPolicy | None = None) -> str:
     records = []
     for finding in findings:
         location = finding.location
@@ -63,10 +66,13 @@ def render_json(findings: Sequence[Finding]) -> str:
         )
     active = sum(not record["acknowledged"] for record in records)
     summary = {"findings": active, "acknowledged": len(records) - active, "passed": active == 0}
-    return json.dumps({"tool": PACK_NAME, "summary": summary, "findings": records}, indent=2) + "\n"
+    document = {"tool": PACK_NAME, "summary": summary, "findings": records}
+    if policy is not None:
+        document.update(policy=policy.to_mapping(), policyOrigin=policy.origin)
+    return json.dumps(document, indent=2) + "\n"
 
 
-def render_sarif(findings: Sequence[Finding]) -> str:
+def render_sarif(findings: Sequence[Finding], policy: GuardPolicy | None = None) -> str:
     from ..version import package_version
     from .sources import repository_root
 
@@ -89,6 +95,8 @@ def render_sarif(findings: Sequence[Finding]) -> str:
         "originalUriBaseIds": {SRCROOT: {"uri": "file://" + _quote(root.replace(os.sep, "/").rstrip("/") + "/")}},
         "results": [_sarif_result(finding, fingerprint, root) for finding, fingerprint in zip(findings, fingerprints)],
     }
+    if policy is not None:  # what the findings were judged under, trusted prefix lists and their reasons included
+        run["properties"] = {"policy": policy.to_mapping(), "policyOrigin": policy.origin}
     document = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2) + "\n"
 
@@ -181,9 +189,11 @@ def _line_of(path: str | None, logical_id: str) -> int:
 
 
 #: ``{format: renderer}``; the CLI offers exactly these.
-RENDERERS: dict[str, Callable[[Sequence[Finding]], str]] = {"text": render_text, "json": render_json, "sarif": render_sarif}
+RENDERERS: dict[str, Callable[[Sequence[Finding], GuardPolicy | None], str]] = {
+    "text": render_text, "json": render_json, "sarif": render_sarif,
+}
 
 
-def render(findings: Sequence[Finding], output_format: str) -> str:
-    return RENDERERS[output_format](findings)
+def render(findings: Sequence[Finding], output_format: str, policy: GuardPolicy | None = None) -> str:
+    return RENDERERS[output_format](findings, policy)
 
