@@ -54,14 +54,14 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
                 if found.world:
                     continue
             for permission in reaching:
-                if permission in definite:
-                    continue
+                if permission.certain and permission.source.network is not None:
+                    continue  # definite: already measured
                 if _could_open(permission, definite, found, policy.thresholds):
                     reason = _doubt(permission, policy)
                     doubtful.setdefault((permission.origin, permission.rule_label, reason), []).append(port)
 
     for attachment in inventory.attachments:
-        findings.extend(_attachment_findings(attachment, inventory, by_group, opened, ports, policy.thresholds))
+        findings.extend(_attachment_findings(attachment, by_group, opened, ports, policy.thresholds))
 
     for (origin, label, reason), doubtful_ports in doubtful.items():
         port_list = ", ".join(f"{port} ({policy.admin_ports[port]})" for port in doubtful_ports)
@@ -73,7 +73,6 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
 
 def _attachment_findings(
     attachment: Attachment,
-    inventory: Inventory,
     by_group: dict[str, list[Permission]],
     opened: dict[tuple[str, int], Rule],
     ports: list[tuple[int, str]],
@@ -93,7 +92,7 @@ def _attachment_findings(
         alone = [opened.get((key, port)) for key in members]
         if Rule.WORLD_OPEN_ADMIN_PORT in alone or (not found.world and Rule.BROAD_ADMIN_SOURCE in alone):
             continue  # a group already reports it (at least as strongly)
-        groups = sorted({_group_name(inventory, p.group) for p in definite})
+        groups = sorted({_group_name(p.group) for p in definite})
         subject = f"{attachment.kind} {attachment.name} (security groups {' and '.join(groups)} on one network interface)"
         finding = _open_finding(attachment.location, subject, port, name, found, definite, thresholds, None)
         findings.append(finding._replace(message=finding.message + "; no group alone does, but EC2 unites the rules of the groups on an interface"))
@@ -133,7 +132,7 @@ def _group_subject(group: Group) -> str:
     return f"{group.kind} {key.split(':', 1)[-1]}"
 
 
-def _group_name(inventory: Inventory, key: str) -> str:
+def _group_name(key: str) -> str:
     if key.startswith(("id:", "name:")):
         return key.split(":", 1)[1]
     return key.split(":", 1)[-1]

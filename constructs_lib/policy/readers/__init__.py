@@ -273,7 +273,8 @@ def _crashed(inventory: Inventory, template: Template, error: Exception) -> None
 
 
 def _resources(template: Template, context: Context) -> Iterator[Resource]:
-    """The resources a reader should see: mappings with a string type, whose condition can hold."""
+    """The resources a reader should see: of a type with a reader, whose condition can hold (every resource's
+    condition is evaluated: one that names no condition is a problem wherever it is)."""
     body = template.body
     resolver = context.templates[template.name][1]
     _check_transforms(template, context)
@@ -288,7 +289,8 @@ def _resources(template: Template, context: Context) -> Iterator[Resource]:
         condition = body_of.get("Condition")
         if condition is not None and True not in resolver.condition(condition, f"Resources.{logical_id}.Condition"):
             continue  # CloudFormation never creates it
-        yield Resource(template, str(logical_id), body_of, context)
+        if body_of["Type"] in READERS:
+            yield Resource(template, str(logical_id), body_of, context)
 
 
 def _define_security_group(resource: Resource) -> None:
