@@ -177,9 +177,17 @@ def _admin_source_problems(
         resolved.append((peer, network, value))
     if len(networks) > 1:  # several sources may cover together what none covers alone
         refusal = _breadth_problem([network for network, _ in networks], [name for _, name in networks], thresholds, together=True)
-        if refusal and not refusal[0] <= refused and not (refusal[0] and all(kind == "broad" for kind, _ in refusal[0]) and refused):
+        if refusal and _says_more(refusal[0], refused):
             problems.append(refusal[1])
     return problems, resolved
+
+
+def _says_more(together: set[tuple[str, int]], alone: set[tuple[str, int]]) -> bool:
+    """Whether refusing the sources together says more than refusing them one by one did: the whole internet
+    in a family no single source covers, or breadth where no single source was refused."""
+    if any(kind == "world" for kind, _ in together):
+        return not together <= alone
+    return not alone
 
 
 def _breadth_problem(
