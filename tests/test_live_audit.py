@@ -195,12 +195,12 @@ def paged_ec2(monkeypatch: pytest.MonkeyPatch):
     requests: list[tuple[str, str | None]] = []
     client.meta.events.register("before-parameter-build.ec2", lambda params, model, **_: requests.append((model.name, params.get("NextToken"))))
     with stubber:
-        yield client, requests
+        yield client, requests, stubber
         stubber.assert_no_pending_responses()
 
 
 def test_every_page_of_groups_and_of_prefix_list_entries_is_read(paged_ec2) -> None:
-    client, requests = paged_ec2
+    client, requests, _ = paged_ec2
     groups = live.read_security_groups(client)
     assert [group["GroupId"] for group in groups] == ["sg-1", "sg-2"]
     assert live.read_prefix_lists(client, live.referenced_prefix_lists(groups)) == {PREFIX_LIST: ("admins", ["0.0.0.0/1", "128.0.0.0/1"])}
@@ -209,7 +209,8 @@ def test_every_page_of_groups_and_of_prefix_list_entries_is_read(paged_ec2) -> N
 
 def test_audit_judges_what_only_the_second_pages_hold(paged_ec2) -> None:
     # The group is on the second page of groups, and the second half of IPv4 on the second page of entries.
-    client, _ = paged_ec2
+    client, _, stubber = paged_ec2
+    stubber.add_response("describe_network_interfaces", {"NetworkInterfaces": []})
     findings = live.audit(client=client)
     assert [(f.rule_id, f.port, f.location.logical_id) for f in findings] == [("WorldOpenAdminPort", 22, "sg-2 (second)")]
 
@@ -259,3 +260,17 @@ def test_cli_without_live_imports_neither_boto3_nor_cdk() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_two_groups_on_one_network_interface_are_judged_together(ec2) -> None:
+    # GIVEN two groups that each admit half of IPv4 to SSH, on one network interface
+    low, high = _group(ec2, "low"), _group(ec2, "high")
+    for group, cidr in ((low, "0.0.0.0/1"), (high, "128.0.0.0/1")):
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": cidr}]}])
+    subnet = ec2.create_subnet(VpcId=ec2.vpc_id, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    interface = ec2.create_network_interface(SubnetId=subnet, Groups=[low, high])["NetworkInterface"]["NetworkInterfaceId"]
+    # WHEN the live audit reads the region THEN each group is too broad, and the interface is open to the world
+    findings = {(f.rule_id, f.location.logical_id, f.port) for f in live.audit(region=REGION, client=ec2)}
+    assert findings == {("BroadAdminSource", f"{low} (low)", 22), ("BroadAdminSource", f"{high} (high)", 22),
+                        ("WorldOpenAdminPort", interface, 22)}

@@ -140,7 +140,7 @@ def evaluate_item(item: Any, left_scope: bool, policy: GuardPolicy, clients: Cli
         raise MalformedEvent(f"the configuration item of {resource_id} has status {status!r}: it holds no configuration to judge")
     group = group_from_configuration(item.get("configuration"), resource_id)
     ec2 = clients("ec2")
-    interfaces = read_network_interfaces(ec2, resource_id)
+    interfaces = live.read_network_interfaces(ec2, resource_id)
     partners = sorted({member["GroupId"] for i in interfaces for member in i["Groups"]} - {resource_id})
     groups = [group, *live.read_security_groups(ec2, partners)]
     prefix_lists = live.read_prefix_lists(ec2, live.referenced_prefix_lists(groups))
@@ -151,7 +151,7 @@ def evaluate_item(item: Any, left_scope: bool, policy: GuardPolicy, clients: Cli
 def evaluate_account(ec2: Any, policy: GuardPolicy, when: str) -> list[dict[str, Any]]:
     """The evaluation of every security group of the client's account and region."""
     groups = live.read_security_groups(ec2)
-    interfaces = read_network_interfaces(ec2)
+    interfaces = live.read_network_interfaces(ec2)
     prefix_lists = live.read_prefix_lists(ec2, live.referenced_prefix_lists(groups))
     verdicts = judge(groups, interfaces, prefix_lists, policy, ec2.meta.region_name)
     return [_verdict(group, verdicts[group["GroupId"]], when, policy) for group in sorted(groups, key=lambda g: g["GroupId"])]
@@ -182,15 +182,6 @@ def _permission(permission: Mapping[str, Any], resource_id: str) -> dict[str, An
     for field, api_field in _SOURCE_LISTS.items():
         result[api_field] = [_pascal_keys(r) for r in _objects(permission.get(field, []), f"{what} {field}")]
     return result
-
-
-def read_network_interfaces(ec2: Any, group_id: str | None = None) -> list[dict[str, Any]]:
-    """The network interfaces with more than one security group: all of them, or those carrying ``group_id``."""
-    selection = {"Filters": [{"Name": "group-id", "Values": [group_id]}]} if group_id else {}
-    interfaces = []
-    for page in ec2.get_paginator("describe_network_interfaces").paginate(**selection):
-        interfaces.extend(i for i in page.get("NetworkInterfaces", []) if len(i.get("Groups", [])) > 1)
-    return interfaces
 
 
 def judge(

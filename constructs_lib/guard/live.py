@@ -27,7 +27,9 @@ from typing import Any
 from ..policy import Finding, GuardPolicy, Template, check_templates
 
 #: Permissions the live audit needs (for documentation and error messages).
-REQUIRED_ACTIONS = ("ec2:DescribeSecurityGroups", "ec2:GetManagedPrefixListEntries", "ec2:DescribeManagedPrefixLists")
+REQUIRED_ACTIONS = (
+    "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces", "ec2:GetManagedPrefixListEntries", "ec2:DescribeManagedPrefixLists",
+)
 
 
 class LiveAuditError(Exception):
@@ -187,6 +189,15 @@ def read_prefix_lists(client: Any, prefix_list_ids: Sequence[str]) -> dict[str, 
     return result
 
 
+def read_network_interfaces(ec2: Any, group_id: str | None = None) -> list[dict[str, Any]]:
+    """The network interfaces with more than one security group: all of them, or those carrying ``group_id``."""
+    selection = {"Filters": [{"Name": "group-id", "Values": [group_id]}]} if group_id else {}
+    interfaces = []
+    for page in ec2.get_paginator("describe_network_interfaces").paginate(**selection):
+        interfaces.extend(i for i in page.get("NetworkInterfaces", []) if len(i.get("Groups", [])) > 1)
+    return interfaces
+
+
 def audit(
     policy: GuardPolicy | None = None,
     *,
@@ -203,6 +214,7 @@ def audit(
         client = client or ec2_client(region, endpoint_url)
         groups = read_security_groups(client)
         prefix_lists = read_prefix_lists(client, referenced_prefix_lists(groups))
+        interfaces = read_network_interfaces(client)
     except (BotoCoreError, ClientError) as error:
         raise LiveAuditError(f"cannot read security groups: {error}") from None
-    return check_templates([live_template(groups, prefix_lists, client.meta.region_name)], policy)
+    return check_templates([live_template(groups, prefix_lists, client.meta.region_name, interfaces)], policy)
