@@ -4,8 +4,6 @@ Exports are loaded lazily, so the pure-Python policy core (``constructs_lib.poli
 guard CLI never pay for importing ``aws_cdk`` and starting jsii.
 """
 
-from importlib import import_module
-
 _EXPORTS = {
     "BastionSecurityGroup": "constructs_lib.security_groups",
     "WebServerSecurityGroup": "constructs_lib.security_groups",
@@ -23,4 +21,6 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
+    from importlib import import_module  # only when a construct is asked for (the CLI never does)
+
     return getattr(import_module(_EXPORTS[name]), name)

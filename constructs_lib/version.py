@@ -1,14 +1,8 @@
-"""The installed package's version (read lazily: ``importlib.metadata`` is slow to import)."""
+"""The package's version: one constant, which setuptools reads at build time (``pyproject.toml``: dynamic
+version) and the tools print without importing ``importlib.metadata`` (slow to import)."""
 
-from __future__ import annotations
-
-DISTRIBUTION = "admin-port-guard"
+VERSION = "0.1.0"
 
 
 def package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(DISTRIBUTION)
-    except PackageNotFoundError:
-        return "0+unknown (not installed; pip install -e .)"
+    return VERSION

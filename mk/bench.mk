@@ -18,10 +18,12 @@ $(BENCH_STAMP): requirements-bench.txt
 
 bench-env: $(BENCH_STAMP)
 
-## Full benchmark: N = 100, 500, 2000, 5 runs each; rewrites docs/benchmarks.md (~9 min on 2 cores).
+## Full benchmark: N = 100, 500, 2000, 5 runs each, 5 rounds of the small inputs, the CLI's import profile;
+## rewrites docs/benchmarks.md (~10 min on 2 cores).
 bench: $(BENCH_STAMP)
 	$(BENCH_RUN) --sizes 100,500,2000 --runs 5 --write-doc docs/benchmarks.md
 
-## Quick look (< 1 min): N = 100, 3 synth/CLI runs, checkov and cfn-lint once; prints the table only.
+## Quick look (~1 min): N = 100, 3 synth/CLI runs, checkov and cfn-lint once (one round of the small inputs),
+## the CLI's import profile; prints the tables only.
 bench-quick: $(BENCH_STAMP)
 	$(BENCH_RUN) --sizes 100 --runs 3 --tool-runs 1

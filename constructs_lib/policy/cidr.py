@@ -224,6 +224,8 @@ def _public_intervals(version: int) -> tuple[tuple[int, int], ...]:
 #: The public internet per family, as sorted disjoint ``(first, last)`` intervals, and its size.
 PUBLIC_INTERVALS = {4: _public_intervals(4), 6: _public_intervals(6)}
 PUBLIC_SIZE = {version: sum(last - first + 1 for first, last in PUBLIC_INTERVALS[version]) for version in (4, 6)}
+
+
 def _blocks(version: int, first: int, last: int) -> list[Network]:
     """The fewest CIDR blocks covering exactly the addresses ``first``-``last``."""
     blocks = []
