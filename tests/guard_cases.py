@@ -460,6 +460,8 @@ CASES = [
          one(MALFORMED_TEMPLATE), synthesizable=False),
     Case("unknown-resource-attribute", {"Sg": {**group(rule(CidrIp="10.0.0.0/8")), "Propertie": {}}}, one(MALFORMED_TEMPLATE), synthesizable=False),
     Case("logical-id-not-alphanumeric", {"Web-Sg": group(rule(CidrIp="10.0.0.0/8"))}, one(MALFORMED_TEMPLATE), synthesizable=False),
+    Case("world-open-branch-beside-a-malformed-one", {"Sg": group(rule(CidrIp={"Fn::If": ["Flag", "0.0.0.0/0", "everyone"]}))},
+         frozenset({(MALFORMED, None), (WORLD, 22)})),
     Case("rule-with-an-unknown-key", {"Sg": group({**rule(CidrIp="10.0.0.0/8"), "CidrIP": "0.0.0.0/0"})}, one(MALFORMED)),
     # --- load balancers forwarding a listener to an admin port of their targets (issue 10) ----------
     Case("nlb-forwards-2222-to-ssh-of-its-targets", network_lb(2222, 22, lb_rule=rule(from_port=2222, to_port=2222, CidrIp="0.0.0.0/0")), world(22)),

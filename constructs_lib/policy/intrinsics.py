@@ -75,9 +75,13 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 
-def _product(options: list[list[Any]], combine: Callable[[tuple], Any]) -> list[Any]:
-    """Combine one candidate from each option list, or give up as ``Unknown`` when there are too many."""
-    for option in options:
+def _product(options: list[list[Any]], combine: Callable[[tuple], Any], *, keep_unknown: bool = False) -> list[Any]:
+    """Combine one candidate from each option list, or give up as ``Unknown`` when there are too many.
+
+    An ``Unknown`` candidate makes the result that ``Unknown`` (a string with an unknown part is unknown),
+    unless ``keep_unknown``: a list keeps its known elements beside an unknown one.
+    """
+    for option in options if not keep_unknown else ():
         unknown = next((value for value in option if isinstance(value, Unknown)), None)
         if unknown is not None:
             return [unknown]
@@ -150,7 +154,8 @@ class Resolver:
         return [_as_string(value) for value in self.candidates(node)]
 
     def lists(self, node: Any) -> list[list[Any] | Unknown]:
-        """Candidates of a list-valued ``node``, each element itself resolved."""
+        """Candidates of a list-valued ``node``, each element itself resolved (an element unknown at synth time stays
+        in the list as an ``Unknown``: the known elements still count)."""
         result: list[list[Any] | Unknown] = []
         for value in self.candidates(node):
             if isinstance(value, Unknown):
@@ -159,7 +164,7 @@ class Resolver:
                 result.append(Unknown(f"{json.dumps(value, default=str)} is not a list"))
             else:
                 elements = [[item for item in self.candidates(element) if item is not NO_VALUE] for element in value]
-                result.extend(_product([option or [NO_VALUE] for option in elements], _without_no_value))
+                result.extend(_product([option or [NO_VALUE] for option in elements], _without_no_value, keep_unknown=True))
         return result
 
     # --- conditions ------------------------------------------------------------------------------

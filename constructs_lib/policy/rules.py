@@ -37,7 +37,8 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
             by_group.setdefault(permission.group, []).append(permission)
 
     opened: dict[tuple[str, int], Rule] = {}
-    doubtful: dict[tuple[Location, str, str], list[int]] = {}
+    # (origin, rule, why) -> the ports it may open and, for rules of unknown ports, the sources, both in order
+    doubtful: dict[tuple[Location, str, str], tuple[dict[int, None], dict[str, None]]] = {}
     for key, permissions in by_group.items():
         group = inventory.groups.get(key) or Group(key, permissions[0].origin, False)
         for port, name in ports:
@@ -58,16 +59,20 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
                     continue  # definite: already measured
                 if _could_open(permission, definite, found, policy.thresholds):
                     reason = _doubt(permission, policy)
-                    doubtful.setdefault((permission.origin, permission.rule_label, reason), []).append(port)
+                    doubt = doubtful.setdefault((permission.origin, permission.rule_label, reason), ({}, {}))
+                    doubt[0][port] = None
+                    if permission.source.network is not None:
+                        doubt[1][permission.source.label] = None
 
     for attachment in inventory.attachments:
         findings.extend(_attachment_findings(attachment, by_group, opened, ports, policy.thresholds))
 
-    for (origin, label, reason), doubtful_ports in doubtful.items():
+    for (origin, label, reason), (doubtful_ports, sources) in doubtful.items():
         port_list = ", ".join(f"{port} ({policy.admin_ports[port]})" for port in doubtful_ports)
-        findings.append(
-            Finding(origin, Rule.UNVERIFIABLE_INGRESS, f"{label} may open admin port {port_list} to the internet: {reason}", port=doubtful_ports[0])
-        )
+        if sources:
+            reason += f" ({'source' if len(sources) == 1 else 'sources'} {', '.join(sources)})"
+        message = f"{label} may open admin port {port_list} to the internet: {reason}"
+        findings.append(Finding(origin, Rule.UNVERIFIABLE_INGRESS, message, port=next(iter(doubtful_ports))))
     return sorted(set(findings), key=Finding.sort_key)
 
 
@@ -117,7 +122,7 @@ def _doubt(permission: Permission, policy: GuardPolicy) -> str:
         )
     if source.network is None:
         return source.label
-    return f"its protocol or ports are unknown at synth time (source {source.label})"
+    return "its protocol or ports are unknown at synth time"  # one finding per rule, whatever its sources
 
 
 def _group_subject(group: Group) -> str:

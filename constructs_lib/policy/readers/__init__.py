@@ -321,8 +321,9 @@ def _read(resource: Resource) -> None:
 def _check_transforms(template: Template, context: Context) -> None:
     """Macros other than AWS's own transforms may rewrite any resource before it deploys."""
     names = template.body.get("Transform", [])
-    for name in names if isinstance(names, list) else [names]:
-        if name not in KNOWN_TRANSFORMS:
+    for entry in names if isinstance(names, list) else [names]:
+        name = entry.get("Name") if isinstance(entry, dict) else entry  # {Name: AWS::Include, Parameters: ...}
+        if not isinstance(name, str) or name not in KNOWN_TRANSFORMS:
             _finding(context, Location(template.name, "Transform", None, template.path), Rule.UNVERIFIABLE_INGRESS,
                      f"the template transform {name!r} may rewrite its resources at deploy time")
 

@@ -65,7 +65,9 @@ def read_rule(resource: Resource, groups: list[str], node: Any, label: str, fiel
 
 
 def _add_permissions(resource: Resource, groups: list[str], entry: dict, label: str, fields: frozenset[str]) -> Iterator[str]:
-    """Add the permissions ``entry`` grants; yield what is malformed about it instead, if anything."""
+    """Add the permissions ``entry`` grants; yield what is malformed about it. Each candidate an intrinsic gives is a
+    deployment of its own: a malformed one is reported, and the others still count (a world-open branch beside a
+    malformed one stays world-open)."""
     unknown_fields = sorted(str(key) for key in entry if key not in fields)
     if unknown_fields:
         yield f"{', '.join(unknown_fields)} {'is not a property' if len(unknown_fields) == 1 else 'are not properties'} of an ingress rule"
@@ -85,11 +87,12 @@ def _add_permissions(resource: Resource, groups: list[str], entry: dict, label: 
     ]
     sources = list(_sources(resource, entry))
     problems = [item for item in protocols + sources if isinstance(item, _Problem)]
-    if problems:
-        yield from problems
-        return
-    if not sources:
+    yield from problems
+    protocols = [item for item in protocols if not isinstance(item, _Problem)]
+    sources = [item for item in sources if not isinstance(item, _Problem)]
+    if not sources and not problems:
         yield "it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"
+    if not sources or not protocols or any(problem.startswith("it names more than one source") for problem in problems):
         return
     if len(protocols) * len(port_pairs) * len(sources) > MAX_CANDIDATES:
         resource.unverifiable(f"{label} has more than {MAX_CANDIDATES} combinations of conditional values")
@@ -233,10 +236,11 @@ def _is_integer(text: str) -> bool:
 
 
 def port_range(protocol: str | Unknown, from_value: Any, to_value: Any) -> tuple[int, int] | None | Unknown | _Problem:
-    """The TCP/UDP port range a rule opens, ``None`` where ports do not apply, or a malformed message."""
-    if protocol == "all":
+    """The TCP/UDP port range a rule opens, ``None`` where ports do not apply, or a malformed message. A protocol
+    unknown at synth time may be ``-1``, for which EC2 ignores the ports: every port."""
+    if protocol == "all" or isinstance(protocol, Unknown):
         return ALL_PORTS
-    if protocol not in ("tcp", "udp") and not isinstance(protocol, Unknown):
+    if protocol not in ("tcp", "udp"):
         return None
     ports = []
     for name, value in (("FromPort", from_value), ("ToPort", to_value)):

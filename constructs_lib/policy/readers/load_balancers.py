@@ -61,6 +61,8 @@ def classic_load_balancer(resource: Resource) -> None:
     if not _internet_facing(resource, resource.properties):
         return
     for listeners in resource.resolver.lists(resource.properties.get("Listeners", [])):
+        if isinstance(listeners, Unknown) or (isinstance(listeners, list) and any(isinstance(item, Unknown) for item in listeners)):
+            resource.unverifiable("a listener is unknown at synth time: it may forward an admin port")
         for listener in listeners if isinstance(listeners, list) else ():
             if isinstance(listener, dict) and _passes_tcp(resource, listener.get("Protocol")):
                 targets = _ports(resource, listener.get("InstancePort"))

@@ -142,6 +142,8 @@ def _collect_options(resource: Resource, node: Any, into: dict[str, list[Any]]) 
             resource.unverifiable(f"OptionSettings are unknown at synth time: {settings.reason}")
             continue
         for setting in settings:
+            if isinstance(setting, Unknown):
+                resource.unverifiable(f"an option setting is unknown at synth time: {setting.reason}")
             if not isinstance(setting, dict):
                 continue
             namespaces = resource.resolver.strings(setting.get("Namespace"))
@@ -230,6 +232,9 @@ def _lightsail_defaults(resource: Resource, group: str) -> None:
 
 
 def _lightsail_port(resource: Resource, group: str, port: Any, label: str) -> None:
+    if isinstance(port, Unknown):
+        resource.unverifiable(f"{label} is unknown at synth time: {port.reason}")
+        return
     if not isinstance(port, dict):
         resource.malformed(f"{label} is not an object")
         return
@@ -250,7 +255,7 @@ def _lightsail_port(resource: Resource, group: str, port: Any, label: str) -> No
                         resource.malformed(f"{label}.Protocol {protocol!r} is not tcp, udp, all, icmp or icmpv6")
                         continue
                     certain = True
-                if name in ("tcp", "udp", "unknown"):
+                if name in ("tcp", "udp"):  # an unknown protocol may be "all": every port
                     if type(low) is int and type(high) is int and 0 <= low <= high <= 65535:
                         ports = (low, high)
                     elif isinstance(low, Unknown) or isinstance(high, Unknown):
@@ -320,6 +325,9 @@ def gamelift_fleet(resource: Resource) -> None:
             continue
         for index, permission in enumerate(permissions):
             label = f"{field}[{index}]"
+            if isinstance(permission, Unknown):
+                resource.unverifiable(f"{label} is unknown at synth time: {permission.reason}")
+                continue
             if not isinstance(permission, dict):
                 resource.malformed(f"{label} is not an object")
                 continue
@@ -337,7 +345,7 @@ def _gamelift_permission(resource: Resource, group: str, permission: dict, sourc
             for high in resource.resolver.candidates(permission.get("ToPort")):
                 if isinstance(protocol, Unknown) or isinstance(low, Unknown) or isinstance(high, Unknown):
                     resource.permit(group, "unknown", ALL_PORTS, source, label, certain=False)
-                elif protocol.upper() not in ("TCP", "UDP") or not (type(low) is int and type(high) is int and 1 <= low <= high <= 65535):
+                elif protocol.upper() not in ("TCP", "UDP") or not (type(low) is int and type(high) is int and 1 <= low <= high <= 60000):
                     resource.malformed(f"{label} is not a TCP/UDP port range within 1-60000")
                 else:
                     resource.permit(group, protocol.lower(), (low, high), source, label)
