@@ -10,8 +10,11 @@ THEN  its permissions are exactly what the service opens (protocol, ports, sourc
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from constructs_lib.policy import Template, read_inventory
+from constructs_lib.policy.readers import ec2
 
 WORLD4, WORLD6 = "0.0.0.0/0", "::/0"
 ALL = (0, 65535)
@@ -39,6 +42,15 @@ def tcp22(**source: object) -> dict:
     return {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, **source}
 
 
+@pytest.fixture(params=["plain", "general"])
+def rule_path(request, monkeypatch) -> str:
+    """Rules with one known value each (what CDK writes) take a fast path; the general one handles every value an
+    intrinsic may take. Tests that use this fixture run through both, which must decide alike."""
+    if request.param == "general":
+        monkeypatch.setattr(ec2, "_plain_rule", lambda *arguments: None)
+    return request.param
+
+
 # --- EC2 security groups and ingress rules --------------------------------------------------------------
 
 
@@ -50,10 +62,10 @@ def tcp22(**source: object) -> dict:
     ("50", None, None, ("50", None)), (0, None, None, ("0", None)), ("255", None, None, ("255", None)),
     ("tcp", None, None, ("tcp", ALL)), ("tcp", 22, None, ("tcp", ALL)), ("tcp", 0, 0, ("tcp", (0, 0))), ("tcp", 65535, 65535, ("tcp", (65535, 65535))),
 ])
-def test_protocols_and_ports_are_read_as_ec2_reads_them(protocol, from_port, to_port, expected) -> None:
+def test_protocols_and_ports_are_read_as_ec2_reads_them(protocol, from_port, to_port, expected, rule_path) -> None:
     rule = {"IpProtocol": protocol, "CidrIp": WORLD4}
     rule.update({key: value for key, value in (("FromPort", from_port), ("ToPort", to_port)) if value is not None})
-    for inventory in (read(sg_rules(rule)), read(sg_rules({**rule, "Description": {"Fn::Sub": "rule"}}))):  # literal, and with intrinsics
+    for inventory in (read(sg_rules(rule)), read(sg_rules({**rule, "Description": {"Fn::Sub": "rule"}}))):
         assert permits(inventory) == [("Sg", *expected, WORLD4, "Sg.SecurityGroupIngress[0]", True)]
         assert (inventory.findings, inventory.rules_read) == ([], 1)
 
@@ -78,12 +90,11 @@ def test_protocols_and_ports_are_read_as_ec2_reads_them(protocol, from_port, to_
     ({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIP": "x", "Cidr": "y"}, "Cidr, CidrIP are not properties of an ingress rule"),
     ({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "GroupId": "sg-1"}, "GroupId is not a property of an ingress rule"),
 ])
-def test_a_malformed_rule_is_reported_with_its_place(rule: dict, problem: str) -> None:
+def test_a_malformed_rule_is_reported_with_its_place(rule: dict, problem: str, rule_path) -> None:
     source = {} if "CidrIP" in rule else {"CidrIp": "10.0.0.0/8"}
-    for extra in ({}, {"Description": {"Fn::Sub": "rule"}}):
-        inventory = read(sg_rules({**rule, **source, **extra}))
-        assert permits(inventory) == []
-        assert found(inventory) == [("MalformedIngress", "Sg", f"Sg.SecurityGroupIngress[0]: {problem}")]
+    inventory = read(sg_rules({**rule, **source}))
+    assert permits(inventory) == []
+    assert found(inventory) == [("MalformedIngress", "Sg", f"Sg.SecurityGroupIngress[0]: {problem}")]
 
 
 @pytest.mark.parametrize(("sources", "problem"), [
@@ -98,14 +109,73 @@ def test_a_malformed_rule_is_reported_with_its_place(rule: dict, problem: str) -
     ({"SourceSecurityGroupId": [b"x"]}, "SourceSecurityGroupId [\"b'x'\"] is not a security group"),
     ({"CidrIp": [b"x"]}, "CidrIp [\"b'x'\"] is not a CIDR string"),
 ])
-def test_a_rule_needs_exactly_one_valid_source(sources: dict, problem: str) -> None:
-    for extra in ({}, {"Description": {"Fn::Sub": "rule"}}):
-        assert found(read(sg_rules(tcp22(**sources, **extra)))) == [("MalformedIngress", "Sg", f"Sg.SecurityGroupIngress[0]: {problem}")]
+def test_a_rule_needs_exactly_one_valid_source(sources: dict, problem: str, rule_path) -> None:
+    assert found(read(sg_rules(tcp22(**sources)))) == [("MalformedIngress", "Sg", f"Sg.SecurityGroupIngress[0]: {problem}")]
     standalone = read({"Open": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {"GroupId": "sg-1", **tcp22(**sources)}}})
     assert found(standalone) == [("MalformedIngress", "Open", problem)]
 
 
-def test_sources_other_than_cidrs() -> None:
+_FIELD_VALUES = {
+    "IpProtocol": ["tcp", "TCP", "6", "006", 6, "-1", -1, "udp", "icmp", "58", "50", "256", "tcpx", True, 6.0, ""],
+    "FromPort": [22, 0, 65535, -1, "22", "022", 22.0, True, "ssh", 65536, None],
+    "ToPort": [22, 23, 65535, -1, "3389", 20, False, None],
+    "CidrIp": [WORLD4, "0.0.0.0/1", "10.0.0.1/8", " 0.0.0.0/0", "0.0.0.0/00", WORLD6, 0, "203.0.113.7/32"],
+    "CidrIpv6": [WORLD6, "2000::/3", WORLD4, "2001:db8::/32"],
+    "SourceSecurityGroupId": ["sg-0123456789abcdef0", {"Ref": "Other"}, {"Fn::GetAtt": ["Other", "GroupId"]}, 5],
+    "SourceSecurityGroupName": ["other", "admins"],
+    "SourcePrefixListId": ["pl-0123456789abcdef0", {"Ref": "Admins"}, 5],
+    "Description": ["ssh", {"Fn::Sub": "rule"}],
+    "CidrIP": [WORLD4],
+}
+
+
+def _written(value: object, how: int) -> object:
+    """``value`` as a template may write it: plainly, through single-valued intrinsics, or with more values or none."""
+    return [
+        value,
+        {"Fn::Select": [0, [value]]},
+        {"Fn::If": ["Always", value, "never"]},
+        {"Fn::If": ["Maybe", value, WORLD4]},
+        {"Fn::ImportValue": "elsewhere"},
+        {"Ref": "AWS::NoValue"},
+    ][how]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(_FIELD_VALUES)), st.tuples(st.integers(0, 15), st.sampled_from([0, 0, 0, 1, 2, 3, 4, 5])),
+                       min_size=1, max_size=6), st.booleans())
+def test_the_fast_path_for_plain_rules_decides_as_the_general_path(fields: dict, standalone: bool) -> None:
+    """Whatever a rule holds, reading it through the fast path (rules with one known value each) and through the
+    general path gives the same permissions and the same findings, message for message."""
+    rule = {}
+    for field, (index, how) in fields.items():
+        values = _FIELD_VALUES[field]
+        value = values[index % len(values)]
+        if value is not None:
+            rule[field] = _written(value, how)
+    others = {
+        "Other": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupName": "other"}},
+        "Admins": {"Type": "AWS::EC2::PrefixList", "Properties": {"Entries": [{"Cidr": "0.0.0.0/1"}, {"Cidr": "128.0.0.0/1"}]}},
+    }
+    if standalone:
+        resources = {"Rule": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {"GroupId": {"Ref": "Other"}, **rule}}, **others}
+    else:
+        resources = {**sg_rules(rule), **others}
+    sections = {
+        "Parameters": {"Env": {"Type": "String", "AllowedValues": ["prod", "dev"]}},
+        "Conditions": {"Always": {"Fn::Equals": ["a", "a"]}, "Maybe": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}},
+    }
+    fast = read(resources, **sections)
+    plain_rule = ec2._plain_rule
+    ec2._plain_rule = lambda *arguments: None
+    try:
+        general = read(resources, **sections)
+    finally:
+        ec2._plain_rule = plain_rule
+    assert (permits(fast), found(fast), fast.rules_read) == (permits(general), found(general), general.rules_read)
+
+
+def test_sources_other_than_cidrs(rule_path) -> None:
     resources = {
         **sg_rules(tcp22(SourceSecurityGroupId={"Ref": "Bastion"}), tcp22(SourceSecurityGroupId="sg-0123456789abcdef0"),
                    tcp22(SourceSecurityGroupName="bastion"), tcp22(SourceSecurityGroupName="admins"),
@@ -126,7 +196,7 @@ def test_sources_other_than_cidrs() -> None:
     ]
 
 
-def test_prefix_lists_of_the_templates_are_expanded_and_checked() -> None:
+def test_prefix_lists_of_the_templates_are_expanded_and_checked(rule_path) -> None:
     def labels(entries: object) -> list:
         inventory = read({**sg_rules(tcp22(SourcePrefixListId={"Ref": "Pl"})), "Pl": {"Type": "AWS::EC2::PrefixList", "Properties": {"Entries": entries}}},
                          Parameters={"Free": {"Type": "CommaDelimitedList"}})

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 
 from .cidr import BITS, format_address, parse_cidr
 
@@ -58,9 +59,9 @@ class ResourceRef(tuple):
     def __new__(cls, template: str, logical_id: str, attribute: str | None = None) -> ResourceRef:
         return tuple.__new__(cls, (template, logical_id, attribute))
 
-    template = property(lambda self: self[0])
-    logical_id = property(lambda self: self[1])
-    attribute = property(lambda self: self[2])
+    template = property(itemgetter(0))
+    logical_id = property(itemgetter(1))
+    attribute = property(itemgetter(2))
 
     def __repr__(self) -> str:
         return f"ResourceRef{tuple(self)!r}"

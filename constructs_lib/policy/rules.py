@@ -11,6 +11,7 @@ they could make the port open.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 
 from .cidr import PUBLIC_SIZE, is_public
@@ -27,14 +28,16 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
     """All findings: those found while reading, plus open and unverifiable admin ports."""
     findings = list(inventory.findings)
     ports = sorted(policy.admin_ports.items())
-    lowest, highest = ports[0][0], ports[-1][0]
+    numbers = [port for port, _ in ports]
     by_group: dict[str, list[Permission]] = {}  # rules that may admit internet addresses to some admin port
     for permission in inventory.permissions:
         source = permission.source
         if source.kind in _NOT_ADDRESSES or (source.kind == "prefix-list" and source.label in policy.trusted_prefix_lists):
             continue
-        if permission.reaches_tcp_ports(lowest, highest):
-            by_group.setdefault(permission.group, []).append(permission)
+        if permission.reaches_tcp_ports(numbers[0], numbers[-1]):
+            first = bisect_left(numbers, permission.ports[0])  # the lowest admin port it may reach
+            if first < len(numbers) and numbers[first] <= permission.ports[1]:
+                by_group.setdefault(permission.group, []).append(permission)
 
     opened: dict[tuple[str, int], Rule] = {}
     # (origin, rule, why) -> the ports it may open and, for rules of unknown ports, the sources, both in order

@@ -77,11 +77,12 @@ class Context:
 class Resource:
     """One resource of one template, as a reader sees it, with the ways a reader reports what it finds."""
 
-    __slots__ = ("template", "logical_id", "type", "body", "properties", "location", "resolver", "context")
+    __slots__ = ("template", "logical_id", "key", "type", "body", "properties", "location", "resolver", "context")
 
     def __init__(self, template: Template, logical_id: str, body: dict, context: Context) -> None:
         self.template = template
         self.logical_id = logical_id
+        self.key = f"{template.name}:{logical_id}"  # its key in the inventory
         self.type = body.get("Type")
         self.body = body
         properties = body.get("Properties", {})
@@ -89,11 +90,6 @@ class Resource:
         self.location = location_of(template, logical_id, body)
         self.resolver: Resolver = context.templates[template.name][1]
         self.context = context
-
-    @property
-    def key(self) -> str:
-        """The resource's key in the inventory: ``Stack:LogicalId``."""
-        return f"{self.template.name}:{self.logical_id}"
 
     @property
     def name(self) -> str:
@@ -305,11 +301,12 @@ def _read(resource: Resource) -> None:
     if reader is None:
         return
     properties = resource.body.get("Properties", {})
-    if isinstance(properties, dict) and any(key[:4] == "Fn::" for key in properties if type(key) is str):
-        resource.unverifiable("its Properties are produced at deploy time (an intrinsic or a transform)")
-        return
     if not isinstance(properties, dict):
         return  # a structure problem, reported from template.problems
+    for key in properties:
+        if type(key) is str and key[:4] == "Fn::":
+            resource.unverifiable("its Properties are produced at deploy time (an intrinsic or a transform)")
+            return
     try:
         reader(resource)
     except Exception as error:  # noqa: BLE001 - contract 1: a reader bug is reported, never a pass

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 
 from ..cidr import parse_cidr
-from ..intrinsics import MAX_CANDIDATES, NO_VALUE, ResourceRef, Unknown
+from ..intrinsics import MAX_CANDIDATES, NO_VALUE, Resolver, ResourceRef, Unknown
 from ..model import ALL_PORTS, Source
 from . import Resource, reads
 
@@ -19,12 +19,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 _NAMED_PROTOCOLS = frozenset({"tcp", "udp", "icmp", "icmpv6"})
+_PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", **{name: name for name in _NAMED_PROTOCOLS}}
 _CIDR_FIELDS = {"CidrIp": 4, "CidrIpv6": 6}
 _SOURCE_FIELDS = ("CidrIp", "CidrIpv6", "SourcePrefixListId", "SourceSecurityGroupId", "SourceSecurityGroupName")
 _RULE_FIELDS = frozenset(_SOURCE_FIELDS) | {"IpProtocol", "FromPort", "ToPort", "Description", "SourceSecurityGroupOwnerId"}
 _STANDALONE_FIELDS = _RULE_FIELDS | {"GroupId", "GroupName"}
+#: Fields whose value does not change what a rule admits (the group of a standalone rule is resolved apart).
+_NOT_RULE_VALUES = frozenset({"Description", "SourceSecurityGroupOwnerId", "GroupId", "GroupName"})
 
 
 class _Problem(str):
@@ -34,9 +36,12 @@ class _Problem(str):
 @reads("AWS::EC2::SecurityGroup")
 def security_group(resource: Resource) -> None:
     node = resource.properties.get("SecurityGroupIngress")
-    for rules in resource.each(node, "SecurityGroupIngress", list) if node is not None else ():
+    if node is None:
+        return
+    groups = [resource.key]
+    for rules in (node,) if type(node) is list else resource.each(node, "SecurityGroupIngress", list):
         for index, entry in enumerate(rules):
-            read_rule(resource, [resource.key], entry, f"{resource.logical_id}.SecurityGroupIngress[{index}]", _RULE_FIELDS)
+            read_rule(resource, groups, entry, f"{resource.logical_id}.SecurityGroupIngress[{index}]", _RULE_FIELDS)
 
 
 @reads("AWS::EC2::SecurityGroupIngress")
@@ -58,25 +63,45 @@ def security_group_ingress(resource: Resource) -> None:
 
 def read_rule(resource: Resource, groups: list[str], node: Any, label: str, fields: frozenset[str] = _RULE_FIELDS) -> None:
     """Add the permissions an EC2-shaped rule grants to ``groups`` (every value it may deploy as)."""
-    for entry in resource.each(node, label, dict):
-        resource.context.inventory.rules_read += 1
-        for problem in _add_permissions(resource, groups, entry, label, fields):
+    inventory = resource.context.inventory
+    for entry in (node,) if type(node) is dict and len(node) > 1 else resource.each(node, label, dict):
+        inventory.rules_read += 1
+        plain = _plain_rule(resource.resolver, entry, fields)
+        if plain is not None:  # what CDK writes: one value each
+            problems = _add_literal_permissions(resource, groups, plain, label)
+        else:
+            problems = _add_permissions(resource, groups, entry, label, fields)
+        for problem in problems:
             resource.malformed(problem if label == resource.logical_id else f"{label}: {problem}")
+
+
+def _plain_rule(resolver: Resolver, entry: dict, fields: frozenset[str]) -> dict | None:
+    """``entry`` with the values it is judged by resolved, if each has exactly one value known at synth time and
+    the rule names its protocol and no unknown field; ``None`` otherwise (``_add_permissions`` decides)."""
+    if "IpProtocol" not in entry or not fields.issuperset(entry):
+        return None
+    plain = entry
+    for key, value in entry.items():
+        if (type(value) is dict or type(value) is list) and key not in _NOT_RULE_VALUES:
+            values = resolver.candidates(value)
+            if len(values) != 1 or values[0] is NO_VALUE or isinstance(values[0], Unknown):
+                return None
+            if plain is entry:
+                plain = dict(entry)
+            plain[key] = values[0]
+    return plain
 
 
 def _add_permissions(resource: Resource, groups: list[str], entry: dict, label: str, fields: frozenset[str]) -> Iterator[str]:
     """Add the permissions ``entry`` grants; yield what is malformed about it. Each candidate an intrinsic gives is a
     deployment of its own: a malformed one is reported, and the others still count (a world-open branch beside a
     malformed one stays world-open)."""
-    unknown_fields = sorted(str(key) for key in entry if key not in fields)
-    if unknown_fields:
+    if not fields.issuperset(entry):
+        unknown_fields = sorted(str(key) for key in entry if key not in fields)
         yield f"{', '.join(unknown_fields)} {'is not a property' if len(unknown_fields) == 1 else 'are not properties'} of an ingress rule"
         return
     if "IpProtocol" not in entry:
         yield "IpProtocol is missing"
-        return
-    if not any(type(value) is dict or type(value) is list for value in entry.values()):
-        yield from _add_literal_permissions(resource, groups, entry, label)  # no intrinsic: one value each
         return
     resolver = resource.resolver
     protocols = [protocol_name(value) for value in resolver.candidates(entry["IpProtocol"])]
@@ -111,28 +136,29 @@ def _add_permissions(resource: Resource, groups: list[str], entry: dict, label: 
                     resource.permit(group, name, port_range_, source, label, certain)  # type: ignore[arg-type]
 
 
-def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict, label: str) -> Iterator[str]:
-    """``_add_permissions`` for a rule written with literal values only (what CDK writes), without the
-    machinery for every value an intrinsic may deploy as: the same checks, in the same order."""
+def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict, label: str) -> list[str]:
+    """``_add_permissions`` for a rule with one known value each (what CDK writes), without the machinery for
+    every value an intrinsic may deploy as: the same checks, in the same order."""
     protocol = protocol_name(entry["IpProtocol"])
     present = [field for field in _SOURCE_FIELDS if field in entry]
-    sources = [source for field in present for source in _source(resource, field, entry[field])]
-    problems = [item for item in [protocol, *sources] if isinstance(item, _Problem)]
+    problems: list[str] = [protocol] if isinstance(protocol, _Problem) else []
+    sources = []
+    for field in present:
+        for source in _source(resource, field, entry[field]):
+            (problems if isinstance(source, _Problem) else sources).append(source)
     if len(present) > 1:
         problems.append(_Problem(f"it names more than one source ({', '.join(present)}); EC2 takes exactly one"))
     if problems:
-        yield from problems
-        return
+        return problems
     if not sources:
-        yield "it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"
-        return
+        return ["it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"]
     ports = port_range(protocol, entry.get("FromPort"), entry.get("ToPort"))
     if isinstance(ports, _Problem):
-        yield ports
-        return
+        return [ports]
     for source in sources:
         for group in groups:
             resource.permit(group, protocol, ports, source, label)  # type: ignore[arg-type]
+    return []
 
 
 def _sources(resource: Resource, entry: dict) -> Iterator[Source | _Problem]:
@@ -152,20 +178,20 @@ def _sources(resource: Resource, entry: dict) -> Iterator[Source | _Problem]:
         yield _Problem(f"it names more than one source ({', '.join(present)}); EC2 takes exactly one")
 
 
-def _source(resource: Resource, field: str, value: Any) -> Iterator[Source | _Problem]:
+def _source(resource: Resource, field: str, value: Any) -> list[Source | _Problem]:
+    """The sources one value of one source field gives (a prefix list defined in the templates gives several)."""
     if isinstance(value, Unknown) and field.startswith("SourceSecurityGroup"):
         # Whichever group it is, a group admits its members, never internet addresses.
-        yield Source("security-group", f"unresolved:{field} ({value.reason})")
-    elif isinstance(value, Unknown):
-        yield Source("unknown", f"{field} unknown at synth time: {value.reason}")
-    elif field == "SourcePrefixListId":
-        yield from prefix_list_sources(resource, value)
-    elif field in _CIDR_FIELDS:
-        yield cidr_source(field, value, _CIDR_FIELDS[field])
-    elif isinstance(value, (ResourceRef, str)):
-        yield Source("security-group", resource.group_key(value, "GroupName" if field == "SourceSecurityGroupName" else "GroupId"))
-    else:
-        yield _Problem(f"{field} {json.dumps(value, default=str)} is not a security group")
+        return [Source("security-group", f"unresolved:{field} ({value.reason})")]
+    if isinstance(value, Unknown):
+        return [Source("unknown", f"{field} unknown at synth time: {value.reason}")]
+    if field == "SourcePrefixListId":
+        return list(prefix_list_sources(resource, value))
+    if field in _CIDR_FIELDS:
+        return [cidr_source(field, value, _CIDR_FIELDS[field])]
+    if isinstance(value, (ResourceRef, str)):
+        return [Source("security-group", resource.group_key(value, "GroupName" if field == "SourceSecurityGroupName" else "GroupId"))]
+    return [_Problem(f"{field} {json.dumps(value, default=str)} is not a security group")]
 
 
 def prefix_list_sources(resource: Resource, value: Any) -> Iterator[Source | _Problem]:
@@ -217,6 +243,8 @@ _cidr_sources: dict[tuple[str, str, int | None], Source | _Problem] = {}
 
 def protocol_name(value: Any) -> str | Unknown | _Problem:
     """Normalize an ``IpProtocol`` value to tcp/udp/icmp/icmpv6/all or a protocol number."""
+    if type(value) is str and value in _PROTOCOL_NAMES:  # the common spellings, as CDK writes them
+        return _PROTOCOL_NAMES[value]
     if isinstance(value, Unknown):
         return value
     if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -242,19 +270,22 @@ def port_range(protocol: str | Unknown, from_value: Any, to_value: Any) -> tuple
         return ALL_PORTS
     if protocol not in ("tcp", "udp"):
         return None
-    ports = []
-    for name, value in (("FromPort", from_value), ("ToPort", to_value)):
-        if isinstance(value, Unknown):
-            return value
-        if type(value) is int:  # the common case, as CDK emits it; bool is excluded (not exactly int)
-            ports.append(value)
-        elif value is None or value is NO_VALUE:
-            ports.append(-1)  # EC2 rejects this; count it as every port rather than none
-        elif not _is_integer(str(value)) or isinstance(value, bool):  # also refuses 22.0
-            return _Problem(f"{name} {json.dumps(value, default=str)} is not a whole number")
-        else:
-            ports.append(int(value))
-    low, high = ports
+    if type(from_value) is int and type(to_value) is int:  # as CDK writes them; bool is not exactly int
+        low, high = from_value, to_value
+    else:
+        ports = []
+        for name, value in (("FromPort", from_value), ("ToPort", to_value)):
+            if isinstance(value, Unknown):
+                return value
+            if type(value) is int:
+                ports.append(value)
+            elif value is None or value is NO_VALUE:
+                ports.append(-1)  # EC2 rejects this; count it as every port rather than none
+            elif not _is_integer(str(value)) or isinstance(value, bool):  # also refuses 22.0
+                return _Problem(f"{name} {json.dumps(value, default=str)} is not a whole number")
+            else:
+                ports.append(int(value))
+        low, high = ports
     if -1 in (low, high):
         return ALL_PORTS
     if not (0 <= low <= 65535 and 0 <= high <= 65535):
