@@ -186,7 +186,7 @@ def machine() -> dict[str, str]:
         memory = f"{memory_kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration, ValueError):
         memory = "unknown"
-    return {"nproc": str(os.cpu_count()), "CPU": cpu, "memory": memory, "OS": platform.platform()}
+    return {"nproc": str(os.cpu_count()), "CPU": cpu, "memory": memory, "OS": platform.platform(), "load average": f"{os.getloadavg()[0]:.2f}"}
 
 
 def compile_bytecode() -> None:
@@ -646,6 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     imports = import_profile(small[-1]["target"], IMPORT_RUNS, log)  # the pre-commit hook's one template
     total = time.perf_counter() - started
 
+    env_machine["load average (1 min) at start / end"] = f"{env_machine.pop('load average')} / {os.getloadavg()[0]:.2f}"
     body = "\n\n".join([*([tables(results)] if results else []), small_tables(small, imports), "### Targets", targets(results, small, imports)])
     print(body)
     runs = "" if arguments.small_only else f"{arguments.runs} synth/CLI, {tool_runs} checkov/cfn-lint, "

@@ -73,11 +73,6 @@ def verdict(networks: Sequence[Network], thresholds: Thresholds | None) -> Verdi
     return Verdict(public, world, broad)
 
 
-def covering(permissions: Iterable[Permission], port: int) -> list[Permission]:
-    """The permissions that admit TCP traffic to ``port``."""
-    return [permission for permission in permissions if permission.reaches_tcp_ports(port, port)]
-
-
 def segments(permissions: Sequence[Permission], protocol: str) -> list[tuple[int, int, list[Permission]]]:
     """Elementary port ranges of ``protocol`` (tcp/udp) with the permissions admitting each: within one
     range the same permissions apply. Permissions for all protocols count for every protocol."""

@@ -11,14 +11,14 @@ they could make the port open.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from .cidr import PUBLIC_SIZE, is_public
 from .config import GuardPolicy
 from .findings import Finding, Location, Rule
 from .model import Attachment, Group, Inventory, Permission
-from .reach import Thresholds, Verdict, covering, verdict
+from .reach import Thresholds, Verdict, verdict
 
 #: Sources that never count as internet addresses: other groups, a service's own client ranges.
 _NOT_ADDRESSES = frozenset({"security-group", "service"})
@@ -29,26 +29,27 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
     findings = list(inventory.findings)
     ports = sorted(policy.admin_ports.items())
     numbers = [port for port, _ in ports]
-    by_group: dict[str, list[Permission]] = {}  # rules that may admit internet addresses to some admin port
+    # group -> admin port -> the rules that may admit internet addresses to it, in the order they were read
+    reaching: dict[str, dict[int, list[Permission]]] = {}
     for permission in inventory.permissions:
         source = permission.source
         if source.kind in _NOT_ADDRESSES or (source.kind == "prefix-list" and source.label in policy.trusted_prefix_lists):
             continue
         if permission.reaches_tcp_ports(numbers[0], numbers[-1]):
-            first = bisect_left(numbers, permission.ports[0])  # the lowest admin port it may reach
-            if first < len(numbers) and numbers[first] <= permission.ports[1]:
-                by_group.setdefault(permission.group, []).append(permission)
+            low, high = permission.ports
+            for port in numbers[bisect_left(numbers, low):bisect_right(numbers, high)]:
+                reaching.setdefault(permission.group, {}).setdefault(port, []).append(permission)
 
     opened: dict[tuple[str, int], Rule] = {}
     # (origin, rule, why) -> the ports it may open and, for rules of unknown ports, the sources, both in order
     doubtful: dict[tuple[Location, str, str], tuple[dict[int, None], dict[str, None]]] = {}
-    for key, permissions in by_group.items():
-        group = inventory.groups.get(key) or Group(key, permissions[0].origin, False)
+    for key, by_port in reaching.items():
+        group = inventory.groups.get(key) or Group(key, next(iter(by_port.values()))[0].origin, False)
         for port, name in ports:
-            reaching = covering(permissions, port)
-            if not reaching:
+            permissions = by_port.get(port)
+            if not permissions:
                 continue
-            definite = [p for p in reaching if p.certain and p.source.network is not None]
+            definite = [p for p in permissions if p.certain and p.source.network is not None]
             found = verdict([p.source.network for p in definite], policy.thresholds)
             if found.families:
                 opened[(key, port)] = Rule.WORLD_OPEN_ADMIN_PORT if found.world else Rule.BROAD_ADMIN_SOURCE
@@ -57,7 +58,7 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
                 findings.append(_open_finding(anchor, _group_subject(group), port, name, found, definite, policy.thresholds, group.fix))
                 if found.world:
                     continue
-            for permission in reaching:
+            for permission in permissions:
                 if permission.certain and permission.source.network is not None:
                     continue  # definite: already measured
                 if _could_open(permission, definite, found, policy.thresholds):
@@ -68,7 +69,7 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
                         doubt[1][permission.source.label] = None
 
     for attachment in inventory.attachments:
-        findings.extend(_attachment_findings(attachment, by_group, opened, ports, policy.thresholds))
+        findings.extend(_attachment_findings(attachment, reaching, opened, ports, policy.thresholds))
 
     for (origin, label, reason), (doubtful_ports, sources) in doubtful.items():
         port_list = ", ".join(f"{port} ({policy.admin_ports[port]})" for port in doubtful_ports)
@@ -81,19 +82,18 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
 
 def _attachment_findings(
     attachment: Attachment,
-    by_group: dict[str, list[Permission]],
+    reaching: dict[str, dict[int, list[Permission]]],
     opened: dict[tuple[str, int], Rule],
     ports: list[tuple[int, str]],
     thresholds: Thresholds | None,
 ) -> list[Finding]:
     """What the union of an attachment's groups opens that none of its groups opens alone."""
-    members = [key for key in attachment.groups if key in by_group]
+    members = [key for key in attachment.groups if key in reaching]
     if len(members) < 2:
         return []
-    permissions = [p for key in members for p in by_group[key]]
     findings = []
     for port, name in ports:
-        definite = [p for p in covering(permissions, port) if p.certain and p.source.network is not None]
+        definite = [p for key in members for p in reaching[key].get(port, ()) if p.certain and p.source.network is not None]
         found = verdict([p.source.network for p in definite], thresholds)
         if not found.families:
             continue

@@ -126,7 +126,8 @@ class Resource:
         return key
 
     def permit(self, group: str, protocol: str, ports: tuple[int, int] | None, source: Source, label: str, certain: bool = True) -> None:
-        self.context.inventory.permissions.append(Permission(group, protocol, ports, source, self.location, label, certain))
+        permission = (group, protocol, ports, source, self.location, label, certain)
+        self.context.inventory.permissions.append(_new_tuple(Permission, permission))
 
     def attach(self, kind: str, name: str, groups: Sequence[str], unresolved: Sequence[str] = (), suffix: str = "") -> None:
         """Record a network interface (or template of them) on which ``groups`` sit together."""
@@ -208,13 +209,17 @@ def group_key(value: Any, field: str, group_names: dict[str, str] | None = None)
     return f"unresolved:{json.dumps(value, sort_keys=True, default=str)}"
 
 
+#: Builds a namedtuple from all its fields without the generated ``__new__`` (twice as fast: one per rule).
+_new_tuple = tuple.__new__
+
+
 def location_of(template: Template, logical_id: str, resource: Any) -> Location:
     """Where a resource is: its template, logical id, CDK construct path (if recorded) and file."""
     metadata = resource.get("Metadata") if isinstance(resource, dict) else None
     path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
     if not isinstance(path, str):
         path = template.construct_paths.get(logical_id)
-    return Location(template.name, logical_id, path, template.path)
+    return _new_tuple(Location, (template.name, logical_id, path, template.path))
 
 
 # --- the dispatcher ------------------------------------------------------------------------------

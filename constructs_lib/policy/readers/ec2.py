@@ -23,10 +23,12 @@ _NAMED_PROTOCOLS = frozenset({"tcp", "udp", "icmp", "icmpv6"})
 _PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", **{name: name for name in _NAMED_PROTOCOLS}}
 _CIDR_FIELDS = {"CidrIp": 4, "CidrIpv6": 6}
 _SOURCE_FIELDS = ("CidrIp", "CidrIpv6", "SourcePrefixListId", "SourceSecurityGroupId", "SourceSecurityGroupName")
+_SOURCE_FIELD_SET = frozenset(_SOURCE_FIELDS)
 _RULE_FIELDS = frozenset(_SOURCE_FIELDS) | {"IpProtocol", "FromPort", "ToPort", "Description", "SourceSecurityGroupOwnerId"}
 _STANDALONE_FIELDS = _RULE_FIELDS | {"GroupId", "GroupName"}
 #: Fields whose value does not change what a rule admits (the group of a standalone rule is resolved apart).
 _NOT_RULE_VALUES = frozenset({"Description", "SourceSecurityGroupOwnerId", "GroupId", "GroupName"})
+_CONTAINERS = frozenset({dict, list})  # values an intrinsic may hide in (exact types: what JSON and YAML give)
 
 
 class _Problem(str):
@@ -82,7 +84,7 @@ def _plain_rule(resolver: Resolver, entry: dict, fields: frozenset[str]) -> dict
         return None
     plain = entry
     for key, value in entry.items():
-        if (type(value) is dict or type(value) is list) and key not in _NOT_RULE_VALUES:
+        if type(value) in _CONTAINERS and key not in _NOT_RULE_VALUES:
             values = resolver.candidates(value)
             if len(values) != 1 or values[0] is NO_VALUE or isinstance(values[0], Unknown):
                 return None
@@ -140,7 +142,9 @@ def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict,
     """``_add_permissions`` for a rule with one known value each (what CDK writes), without the machinery for
     every value an intrinsic may deploy as: the same checks, in the same order."""
     protocol = protocol_name(entry["IpProtocol"])
-    present = [field for field in _SOURCE_FIELDS if field in entry]
+    present: Any = _SOURCE_FIELD_SET.intersection(entry)
+    if len(present) > 1:  # in the general path's order
+        present = [field for field in _SOURCE_FIELDS if field in present]
     problems: list[str] = [protocol] if isinstance(protocol, _Problem) else []
     sources = []
     for field in present:
@@ -155,9 +159,10 @@ def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict,
     ports = port_range(protocol, entry.get("FromPort"), entry.get("ToPort"))
     if isinstance(ports, _Problem):
         return [ports]
+    permit = resource.permit
     for source in sources:
         for group in groups:
-            resource.permit(group, protocol, ports, source, label)  # type: ignore[arg-type]
+            permit(group, protocol, ports, source, label)  # type: ignore[arg-type]
     return []
 
 
@@ -180,15 +185,15 @@ def _sources(resource: Resource, entry: dict) -> Iterator[Source | _Problem]:
 
 def _source(resource: Resource, field: str, value: Any) -> list[Source | _Problem]:
     """The sources one value of one source field gives (a prefix list defined in the templates gives several)."""
-    if isinstance(value, Unknown) and field.startswith("SourceSecurityGroup"):
-        # Whichever group it is, a group admits its members, never internet addresses.
-        return [Source("security-group", f"unresolved:{field} ({value.reason})")]
-    if isinstance(value, Unknown):
-        return [Source("unknown", f"{field} unknown at synth time: {value.reason}")]
-    if field == "SourcePrefixListId":
-        return list(prefix_list_sources(resource, value))
     if field in _CIDR_FIELDS:
         return [cidr_source(field, value, _CIDR_FIELDS[field])]
+    if isinstance(value, Unknown):
+        if field == "SourcePrefixListId":
+            return [Source("unknown", f"{field} unknown at synth time: {value.reason}")]
+        # Whichever group it is, a group admits its members, never internet addresses.
+        return [Source("security-group", f"unresolved:{field} ({value.reason})")]
+    if field == "SourcePrefixListId":
+        return list(prefix_list_sources(resource, value))
     if isinstance(value, (ResourceRef, str)):
         return [Source("security-group", resource.group_key(value, "GroupName" if field == "SourceSecurityGroupName" else "GroupId"))]
     return [_Problem(f"{field} {json.dumps(value, default=str)} is not a security group")]
@@ -220,20 +225,21 @@ def prefix_list_sources(resource: Resource, value: Any) -> Iterator[Source | _Pr
 
 def cidr_source(field: str, value: Any, family: int | None) -> Source | _Problem:
     """A CIDR source, or a message saying why ``value`` is not a valid CIDR for ``field``."""
+    if type(value) is str:
+        key = (field, value, family)
+        source = _cidr_sources.get(key)
+        if source is None:
+            try:
+                network = parse_cidr(value, family=family)
+                source = _cidr_sources[key] = Source("cidr", str(network), network)
+            except ValueError as error:
+                source = _cidr_sources[key] = _Problem(f"{field} {error}")
+        return source
     if isinstance(value, Unknown):
         return Source("unknown", f"{field} unknown at synth time: {value.reason}")
     if isinstance(value, ResourceRef):
         return Source("unknown", f"{field} is the deploy-time value of resource {value.logical_id}")
-    if not isinstance(value, str):
-        return _Problem(f"{field} {json.dumps(value, default=str)} is not a CIDR string")
-    key = (field, value, family)
-    if key not in _cidr_sources:
-        try:
-            network = parse_cidr(value, family=family)
-            _cidr_sources[key] = Source("cidr", str(network), network)
-        except ValueError as error:
-            _cidr_sources[key] = _Problem(f"{field} {error}")
-    return _cidr_sources[key]
+    return _Problem(f"{field} {json.dumps(value, default=str)} is not a CIDR string")
 
 
 #: Sources of literal CIDRs, by (field, text, family): both results are immutable, and formatting a network
