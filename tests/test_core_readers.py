@@ -9,6 +9,8 @@ THEN  its permissions are exactly what the service opens (protocol, ports, sourc
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,7 +62,7 @@ def rule_path(request, monkeypatch) -> str:
     ("-1", 80, 80, ("all", ALL)), (-1, None, None, ("all", ALL)), ("-01", None, None, ("all", ALL)),
     ("icmp", 8, -1, ("icmp", None)), ("1", -1, -1, ("icmp", None)), ("58", -1, -1, ("icmpv6", None)), ("ICMPV6", 1, 2, ("icmpv6", None)),
     ("50", None, None, ("50", None)), (0, None, None, ("0", None)), ("255", None, None, ("255", None)),
-    ("tcp", None, None, ("tcp", ALL)), ("tcp", 22, None, ("tcp", ALL)), ("tcp", 0, 0, ("tcp", (0, 0))), ("tcp", 65535, 65535, ("tcp", (65535, 65535))),
+    ("tcp", None, None, ("tcp", ALL)), ("tcp", 22, None, ("tcp", ALL)), ("tcp", 22, "23", ("tcp", (22, 23))), ("tcp", "22", 23, ("tcp", (22, 23))), ("tcp", 0, 0, ("tcp", (0, 0))), ("tcp", 65535, 65535, ("tcp", (65535, 65535))),
 ])
 def test_protocols_and_ports_are_read_as_ec2_reads_them(protocol, from_port, to_port, expected, rule_path) -> None:
     rule = {"IpProtocol": protocol, "CidrIp": WORLD4}
@@ -100,6 +102,8 @@ def test_a_malformed_rule_is_reported_with_its_place(rule: dict, problem: str, r
 @pytest.mark.parametrize(("sources", "problem"), [
     ({}, "it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"),
     ({"CidrIp": "10.0.0.0/8", "CidrIpv6": "2001:db8::/32"}, "it names more than one source (CidrIp, CidrIpv6); EC2 takes exactly one"),
+    ({"SourceSecurityGroupId": "sg-1", "CidrIp": {"Fn::If": ["Maybe", WORLD4, "0.0.0.0/1"]}},
+     "it names more than one source (CidrIp, SourceSecurityGroupId); EC2 takes exactly one"),
     ({"CidrIp": "10.0.0.1/8"}, "CidrIp '10.0.0.1/8' has host bits set (EC2 refuses it); the block that contains it is 10.0.0.0/8"),
     ({"CidrIpv6": WORLD4}, "CidrIpv6 '0.0.0.0/0' is an IPv4 block where an IPv6 block is required"),
     ({"CidrIp": 0}, "CidrIp 0 is not a CIDR string"),
@@ -110,9 +114,13 @@ def test_a_malformed_rule_is_reported_with_its_place(rule: dict, problem: str, r
     ({"CidrIp": [b"x"]}, "CidrIp [\"b'x'\"] is not a CIDR string"),
 ])
 def test_a_rule_needs_exactly_one_valid_source(sources: dict, problem: str, rule_path) -> None:
-    assert found(read(sg_rules(tcp22(**sources)))) == [("MalformedIngress", "Sg", f"Sg.SecurityGroupIngress[0]: {problem}")]
-    standalone = read({"Open": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {"GroupId": "sg-1", **tcp22(**sources)}}})
-    assert found(standalone) == [("MalformedIngress", "Open", problem)]
+    """EC2 refuses such a rule, so it grants nothing: only the finding says what is wrong (exit 1 either way)."""
+    conditions = {"Conditions": {"Maybe": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}},
+                  "Parameters": {"Env": {"Type": "String", "AllowedValues": ["prod", "dev"]}}}
+    inline = read(sg_rules(tcp22(**sources)), **conditions)
+    assert (found(inline), permits(inline)) == ([("MalformedIngress", "Sg", f"Sg.SecurityGroupIngress[0]: {problem}")], [])
+    standalone = read({"Open": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {"GroupId": "sg-1", **tcp22(**sources)}}}, **conditions)
+    assert (found(standalone), permits(standalone)) == ([("MalformedIngress", "Open", problem)], [])
 
 
 _FIELD_VALUES = {
@@ -182,7 +190,7 @@ def test_sources_other_than_cidrs(rule_path) -> None:
                    tcp22(SourceSecurityGroupId={"Fn::ImportValue": "bastion-sg"}), tcp22(SourcePrefixListId="pl-0123456789abcdef0"),
                    tcp22(SourcePrefixListId={"Ref": "Admins"}), tcp22(SourcePrefixListId={"Ref": "Bastion"}),
                    tcp22(CidrIp={"Ref": "Bastion"}, SourceSecurityGroupOwnerId="123456789012"), tcp22(SourceSecurityGroupId="bastion"),
-                   tcp22(CidrIp={"Ref": "AWS::Region"})),
+                   tcp22(CidrIp={"Ref": "AWS::Region"}), tcp22(SourcePrefixListId={"Fn::ImportValue": "admins-pl"})),
         "Bastion": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupName": "bastion"}},
         "Admins": {"Type": "AWS::EC2::PrefixList", "Properties": {"Entries": [{"Cidr": "203.0.113.0/24"}, {"Cidr": "198.51.100.7/32"}]}},
     }
@@ -193,6 +201,7 @@ def test_sources_other_than_cidrs(rule_path) -> None:
         "prefix-list pl-0123456789abcdef0", "203.0.113.0/24", "198.51.100.7/32",
         "unknown SourcePrefixListId is the deploy-time value of resource Bastion", "unknown CidrIp is the deploy-time value of resource Bastion",
         "security-group id:bastion", "unknown CidrIp unknown at synth time: pseudo parameter AWS::Region is known only at deploy time",
+        "unknown SourcePrefixListId unknown at synth time: Fn::ImportValue 'admins-pl' comes from a stack outside this input",
     ]
 
 
@@ -391,6 +400,11 @@ def test_beanstalk_options_unknown_at_synth_time() -> None:
     assert found(inventory) == [("UnverifiableIngress", "Env", "an aws:autoscaling:launchconfiguration OptionName is unknown at synth time: "
                                                               "parameter Name has no Default and no AllowedValues")]
     assert [p[3] for p in permits(inventory)] == [WORLD4]
+    imported = [{"Fn::ImportValue": "shared-setting"}, {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "EC2KeyName", "Value": "ops"}]
+    inventory = read({"Env": {"Type": "AWS::ElasticBeanstalk::Environment", "Properties": {"OptionSettings": imported}}})
+    assert found(inventory) == [("UnverifiableIngress", "Env", "an option setting is unknown at synth time: Fn::ImportValue 'shared-setting' "
+                                                              "comes from a stack outside this input")]
+    assert [p[3] for p in permits(inventory)] == [WORLD4]
 
 
 def lightsail(**properties: object) -> dict:
@@ -452,6 +466,8 @@ def test_lightsail_ports_unknown_or_malformed() -> None:
         ("MalformedIngress", "Box", "Networking.Ports[5] is not an object"),
         ("MalformedIngress", "Box", "Networking.Ports[6].Cidrs '10.0.0.1/8' has host bits set (EC2 refuses it); the block that contains it is 10.0.0.0/8"),
     ]
+    assert found(read(lightsail(Networking={"Ports": [{"Fn::ImportValue": "shared-port"}]}))) == [
+        ("UnverifiableIngress", "Box", "Networking.Ports[0] is unknown at synth time: Fn::ImportValue 'shared-port' comes from a stack outside this input")]
     assert found(read(lightsail(Networking={"Ref": "Any"}), Parameters=parameters)) == [
         ("UnverifiableIngress", "Box", f"Networking is unknown at synth time: {why('Any')}")]
     assert found(read(lightsail(Networking={"Ports": {"Ref": "List"}}), Parameters=parameters)) == [
@@ -736,9 +752,10 @@ def test_lightsail_port_details() -> None:
 def test_gamelift_port_bounds() -> None:
     permission = {"FromPort": 1, "ToPort": 60000, "IpRange": WORLD4, "Protocol": "TCP"}
     inventory = read({"Fleet": {"Type": "AWS::GameLift::Fleet", "Properties": {"EC2InboundPermissions": [
-        permission, {**permission, "ToPort": 65536}]}}})
+        permission, {**permission, "ToPort": 65536}, {**permission, "ToPort": 60001}]}}})
     assert [p[2] for p in permits(inventory)] == [(1, 60000)]
-    assert [message for _, _, message in found(inventory)] == ["EC2InboundPermissions[1] is not a TCP/UDP port range within 1-60000"]
+    assert [message for _, _, message in found(inventory)] == [
+        "EC2InboundPermissions[1] is not a TCP/UDP port range within 1-60000", "EC2InboundPermissions[2] is not a TCP/UDP port range within 1-60000"]
 
 
 def test_load_balancer_details() -> None:
@@ -774,3 +791,18 @@ def test_cloud_assembly_artifacts_of_the_wrong_shape_are_skipped(tmp_path) -> No
     (tmp_path / "S.assets.json").write_text(json.dumps({"files": ["x"]}))
     [template] = load([tmp_path])
     assert (template.name, template.construct_paths) == ("S", {"Sg": "XApp/Sg/Resource"})
+
+
+def test_reading_leaves_the_templates_as_it_found_them(rule_path) -> None:
+    """The templates belong to the caller, who may check them again: resolving a rule's intrinsics must not write the
+    resolved values into them."""
+    resources = {
+        **sg_rules(tcp22(SourceSecurityGroupId={"Fn::GetAtt": ["Bastion", "GroupId"]}), tcp22(CidrIp={"Fn::Select": [0, [WORLD4]]})),
+        "Open": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {"GroupId": {"Ref": "Bastion"}, **tcp22(CidrIpv6={"Fn::Sub": "::/0"})}},
+        "Bastion": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}},
+    }
+    template = Template("S", "S.json", {"Resources": resources})
+    before = copy.deepcopy(template.body)
+    first = read_inventory([template])
+    assert template.body == before
+    assert permits(read_inventory([template])) == permits(first) and len(permits(first)) == 3

@@ -172,6 +172,11 @@ def test_unknown_sources_and_ports_are_unverifiable_on_the_ports_they_may_open()
                                     "synth time (source ::/0)"),
     ]
     assert findings[0].check_name == "UnverifiableIngress" and findings[0].rule.per_port is False
+    either_half = check({"Sg": sg({"IpProtocol": "tcp", "FromPort": {"Ref": "Port"}, "ToPort": 22, "CidrIp": {"Ref": "Half"}})},
+                        GuardPolicy(admin_ports=[22]),
+                        Parameters={"Port": {"Type": "Number"}, "Half": {"Type": "String", "AllowedValues": ["0.0.0.0/1", "128.0.0.0/1"]}})
+    assert [f.message for f in either_half] == ["Sg.SecurityGroupIngress[0] may open admin port 22 (SSH) to the internet: its protocol or "
+                                                "ports are unknown at synth time (sources 0.0.0.0/1, 128.0.0.0/1)"]
     trusted = GuardPolicy(trusted_prefix_lists={PL: "corporate VPN egress (NET-12)"})
     assert [f.location.logical_id for f in check({"Sg": sg({**SSH, "SourcePrefixListId": PL})}, trusted)] == []
 
@@ -303,4 +308,5 @@ def test_a_lightsail_port_of_unknown_protocol_may_open_every_admin_port() -> Non
 def test_a_top_level_include_transform_is_unverifiable_not_a_crash() -> None:
     include = {"Name": "AWS::Include", "Parameters": {"Location": "s3://bucket/rules.yaml"}}
     findings = check({"Sg": sg({**SSH, "CidrIp": "10.0.0.0/8"})}, Transform=include)
-    assert [(f.rule_id, f.location.logical_id) for f in findings] == [("UnverifiableIngress", "Transform")]
+    assert [(f.rule_id, f.location.logical_id, f.message) for f in findings] == [
+        ("UnverifiableIngress", "Transform", "the template transform 'AWS::Include' may rewrite its resources at deploy time")]

@@ -23,7 +23,6 @@ _NAMED_PROTOCOLS = frozenset({"tcp", "udp", "icmp", "icmpv6"})
 _PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", **{name: name for name in _NAMED_PROTOCOLS}}
 _CIDR_FIELDS = {"CidrIp": 4, "CidrIpv6": 6}
 _SOURCE_FIELDS = ("CidrIp", "CidrIpv6", "SourcePrefixListId", "SourceSecurityGroupId", "SourceSecurityGroupName")
-_SOURCE_FIELD_SET = frozenset(_SOURCE_FIELDS)
 _RULE_FIELDS = frozenset(_SOURCE_FIELDS) | {"IpProtocol", "FromPort", "ToPort", "Description", "SourceSecurityGroupOwnerId"}
 _STANDALONE_FIELDS = _RULE_FIELDS | {"GroupId", "GroupName"}
 #: Fields whose value does not change what a rule admits (the group of a standalone rule is resolved apart).
@@ -142,16 +141,17 @@ def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict,
     """``_add_permissions`` for a rule with one known value each (what CDK writes), without the machinery for
     every value an intrinsic may deploy as: the same checks, in the same order."""
     protocol = protocol_name(entry["IpProtocol"])
-    present: Any = _SOURCE_FIELD_SET.intersection(entry)
-    if len(present) > 1:  # in the general path's order
-        present = [field for field in _SOURCE_FIELDS if field in present]
     problems: list[str] = [protocol] if isinstance(protocol, _Problem) else []
     sources = []
-    for field in present:
-        for source in _source(resource, field, entry[field]):
-            (problems if isinstance(source, _Problem) else sources).append(source)
-    if len(present) > 1:
-        problems.append(_Problem(f"it names more than one source ({', '.join(present)}); EC2 takes exactly one"))
+    named = 0
+    for field in _SOURCE_FIELDS:
+        if field in entry:
+            named += 1
+            for source in _source(resource, field, entry[field]):
+                (problems if isinstance(source, _Problem) else sources).append(source)
+    if named > 1:
+        present = ", ".join(field for field in _SOURCE_FIELDS if field in entry)
+        problems.append(_Problem(f"it names more than one source ({present}); EC2 takes exactly one"))
     if problems:
         return problems
     if not sources:
