@@ -280,7 +280,31 @@ def test_a_template_that_cannot_be_read_at_all_is_a_finding_on_each_template() -
     assert findings[0].message.endswith("); this is a bug in the guard, please report it; the template is unchecked")
 
 
-# --- known bugs: the core under-reports (see docs/mutation.md) -----------------------------------------------
+def test_a_crash_while_listing_or_checking_a_template_is_a_finding_on_that_template_only(monkeypatch) -> None:
+    from constructs_lib.policy import readers
+
+    def crash_on(name: str, function):
+        def crashing(template, context):
+            if template.name == name:
+                raise RuntimeError(f"{function.__name__} failed")
+            return function(template, context)
+        return crashing
+
+    monkeypatch.setattr(readers, "_check_transforms", crash_on("S", readers._check_transforms))
+    monkeypatch.setattr(readers, "_report_template_problems", crash_on("T", readers._report_template_problems))
+    world_ssh = {"Resources": {"Sg": sg({**SSH, "CidrIp": "0.0.0.0/0"})}}
+    findings = check_templates([Template("S", "S.json", world_ssh), Template("T", "T.json", world_ssh)])
+    unchecked = "); this is a bug in the guard, please report it; the template is unchecked"
+    assert [(f.rule_id, f.location, f.message) for f in findings] == [
+        ("ValidationFailed", Location("S", "(template)", None, "S.json"),
+         "the guard could not read this template (RuntimeError: _check_transforms failed" + unchecked),
+        ("ValidationFailed", Location("T", "(template)", None, "T.json"),
+         "the guard could not read this template (RuntimeError: _report_template_problems failed" + unchecked),
+        ("WorldOpenAdminPort", Location("T", "Sg", None, "T.json"), findings[2].message),
+    ]
+
+
+# --- found by mutation testing, and fixed (docs/mutation.md) ------------------------------------------------
 
 
 def test_an_interface_with_one_unknown_group_still_unites_the_groups_it_names() -> None:
