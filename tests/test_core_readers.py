@@ -575,7 +575,7 @@ def groups_of(resources: dict, **sections: object) -> list[tuple]:
 
 def test_instances_and_launch_templates_unite_per_interface() -> None:
     instance = {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": [{"Ref": "A"}, {"Fn::GetAtt": ["A", "GroupId"]}],
-                                                            "SecurityGroups": ["web", {"Ref": "B"}]},
+                                                            "SecurityGroups": ["web", {"Ref": "B"}, {"Fn::ImportValue": "y"}]},
                 "Metadata": {"aws:cdk:path": "App/Web/Resource"}}
     interfaces = {"Type": "AWS::EC2::Instance", "Properties": {"NetworkInterfaces": [
         {"DeviceIndex": "0", "GroupSet": [{"Ref": "A"}]}, {"GroupSet": {"Fn::If": ["Flag", [{"Ref": "B"}], {"Fn::ImportValue": "x"}]}}, {"DeviceIndex": 2}, "x"]}}
@@ -584,7 +584,7 @@ def test_instances_and_launch_templates_unite_per_interface() -> None:
     flag = {"Flag": {"Fn::Equals": [{"Ref": "AWS::Region"}, "x"]}}
     assert groups_of({"Host": instance, "Multi": interfaces, "Lt": template, "Empty": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {}}},
                      Conditions=flag) == [
-        ("Host", "instance", "Web", ("A", "name:web", "B"), ()),
+        ("Host", "instance", "Web", ("A", "name:web", "B"), ("Fn::ImportValue 'y' comes from a stack outside this input",)),
         ("Multi#eth0", "instance", "Multi", ("A",), ()),
         ("Multi#eth1", "instance", "Multi eth1", ("B",), ("Fn::ImportValue 'x' comes from a stack outside this input",)),
         ("Lt#eth1", "launch template", "Lt eth1", ("id:sg-1",), ("Fn::ImportValue 'z' comes from a stack outside this input",)),
