@@ -123,6 +123,15 @@ def test_a_rule_needs_exactly_one_valid_source(sources: dict, problem: str, rule
     assert (found(standalone), permits(standalone)) == ([("MalformedIngress", "Open", problem)], [])
 
 
+@pytest.mark.parametrize(("source", "problem"), [
+    ({}, "it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"),
+    ({"CidrIp": 0}, "CidrIp 0 is not a CIDR string"),
+])
+def test_a_rule_without_a_valid_source_is_reported_for_its_source_alone(source: dict, problem: str, rule_path) -> None:
+    inventory = read(sg_rules({"IpProtocol": "tcp", "FromPort": 22.0, "ToPort": 22, **source}))  # a malformed port too
+    assert (found(inventory), permits(inventory)) == ([("MalformedIngress", "Sg", f"Sg.SecurityGroupIngress[0]: {problem}")], [])
+
+
 _FIELD_VALUES = {
     "IpProtocol": ["tcp", "TCP", "6", "006", 6, "-1", -1, "udp", "icmp", "58", "50", "256", "tcpx", True, 6.0, ""],
     "FromPort": [22, 0, 65535, -1, "22", "022", 22.0, True, "ssh", 65536, None],
