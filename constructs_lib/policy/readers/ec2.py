@@ -34,6 +34,16 @@ class _Problem(str):
     """What is malformed about a rule (a message)."""
 
 
+class _SeveralSources(_Problem):
+    """A rule that names more than one source: EC2 refuses it, so it grants nothing."""
+
+    def __new__(cls, fields: list[str]) -> _SeveralSources:
+        return super().__new__(cls, f"it names more than one source ({', '.join(fields)}); EC2 takes exactly one")
+
+
+_NO_SOURCE = "it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"
+
+
 @reads("AWS::EC2::SecurityGroup")
 def security_group(resource: Resource) -> None:
     node = resource.properties.get("SecurityGroupIngress")
@@ -117,8 +127,8 @@ def _add_permissions(resource: Resource, groups: list[str], entry: dict, label: 
     protocols = [item for item in protocols if not isinstance(item, _Problem)]
     sources = [item for item in sources if not isinstance(item, _Problem)]
     if not sources and not problems:
-        yield "it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"
-    if not sources or not protocols or any(problem.startswith("it names more than one source") for problem in problems):
+        yield _NO_SOURCE
+    if not sources or not protocols or any(isinstance(problem, _SeveralSources) for problem in problems):
         return
     if len(protocols) * len(port_pairs) * len(sources) > MAX_CANDIDATES:
         resource.unverifiable(f"{label} has more than {MAX_CANDIDATES} combinations of conditional values")
@@ -143,26 +153,22 @@ def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict,
     protocol = protocol_name(entry["IpProtocol"])
     problems: list[str] = [protocol] if isinstance(protocol, _Problem) else []
     sources = []
-    named = 0
-    for field in _SOURCE_FIELDS:
-        if field in entry:
-            named += 1
-            for source in _source(resource, field, entry[field]):
-                (problems if isinstance(source, _Problem) else sources).append(source)
-    if named > 1:
-        present = ", ".join(field for field in _SOURCE_FIELDS if field in entry)
-        problems.append(_Problem(f"it names more than one source ({present}); EC2 takes exactly one"))
+    present = [field for field in _SOURCE_FIELDS if field in entry]
+    for field in present:
+        for source in _source(resource, field, entry[field]):
+            (problems if isinstance(source, _Problem) else sources).append(source)
+    if len(present) > 1:
+        problems.append(_SeveralSources(present))
     if problems:
         return problems
     if not sources:
-        return ["it names no source (CidrIp, CidrIpv6, SourcePrefixListId or SourceSecurityGroupId/Name)"]
+        return [_NO_SOURCE]
     ports = port_range(protocol, entry.get("FromPort"), entry.get("ToPort"))
     if isinstance(ports, _Problem):
         return [ports]
-    permit = resource.permit
     for source in sources:
         for group in groups:
-            permit(group, protocol, ports, source, label)  # type: ignore[arg-type]
+            resource.permit(group, protocol, ports, source, label)  # type: ignore[arg-type]
     return []
 
 
@@ -180,7 +186,7 @@ def _sources(resource: Resource, entry: dict) -> Iterator[Source | _Problem]:
         for value in values:
             yield from _source(resource, field, value)
     if len(present) > 1:
-        yield _Problem(f"it names more than one source ({', '.join(present)}); EC2 takes exactly one")
+        yield _SeveralSources(present)
 
 
 def _source(resource: Resource, field: str, value: Any) -> list[Source | _Problem]:
