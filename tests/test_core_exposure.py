@@ -12,12 +12,9 @@ import pytest
 
 from constructs_lib.policy import GuardPolicy, Template, Thresholds
 from constructs_lib.policy.exposure import analyse, ports_text
+from guard_cases import group
 
 ALL = (0, 65535)
-
-
-def sg(*rules: dict) -> dict:
-    return {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": list(rules)}}
 
 
 def rule(protocol: object, low: object = None, high: object = None, **source: object) -> dict:
@@ -32,7 +29,7 @@ def analysed(resources: dict, policy: GuardPolicy | None = None, **sections: obj
 
 
 def test_reach_per_protocol_merges_ranges_and_splits_where_sources_change() -> None:
-    report = analysed({"A": sg(
+    report = analysed({"A": group(
         rule("tcp", 20, 22, CidrIp="0.0.0.0/0"), rule("tcp", 23, 25, CidrIp="0.0.0.0/0"), rule("tcp", 30, 40, CidrIp="0.0.0.0/0"),
         rule("udp", 53, CidrIp="0.0.0.0/1"), rule("udp", 50, 60, CidrIp="128.0.0.0/1"),
         rule("icmp", -1, -1, CidrIpv6="::/0"), rule("50", CidrIp="0.0.0.0/0"), rule("17", 1000, 2000, CidrIp="0.0.0.0/1"),
@@ -52,7 +49,7 @@ def test_reach_per_protocol_merges_ranges_and_splits_where_sources_change() -> N
 
 
 def test_all_traffic_from_the_internet_covers_every_protocol() -> None:
-    report = analysed({"A": sg(rule("-1", CidrIp="0.0.0.0/0"), rule("tcp", 22, CidrIp="0.0.0.0/0"), rule("icmp", -1, -1, CidrIp="8.8.8.0/24"))})
+    report = analysed({"A": group(rule("-1", CidrIp="0.0.0.0/0"), rule("tcp", 22, CidrIp="0.0.0.0/0"), rule("icmp", -1, -1, CidrIp="8.8.8.0/24"))})
     target = report.target("A")
     assert target.internet == {4: {"all": ()}}
     assert {row.cidr: row.beyond_internet for row in target.cidrs} == {"0.0.0.0/0": {}, "8.8.8.0/24": {}}
@@ -60,7 +57,7 @@ def test_all_traffic_from_the_internet_covers_every_protocol() -> None:
 
 
 def test_what_a_host_may_reach_from_a_given_address_or_group() -> None:
-    resources = {"Bastion": sg(), "Spare": sg(), "Web": sg(rule("tcp", 22, SourceSecurityGroupId={"Ref": "Bastion"}), rule("tcp", 3389, CidrIp="10.0.0.0/8"),
+    resources = {"Bastion": group(), "Spare": group(), "Web": group(rule("tcp", 22, SourceSecurityGroupId={"Ref": "Bastion"}), rule("tcp", 3389, CidrIp="10.0.0.0/8"),
                                             rule("udp", 53, SourceSecurityGroupId={"Ref": "Spare"}),
                                             rule("icmp", -1, -1, CidrIp="10.0.0.0/8"), rule("tcp", 80, 81, CidrIpv6="2001:db8::/32")),
                  "Host": {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": [{"Ref": "Bastion"}]},
@@ -80,8 +77,8 @@ def test_what_a_host_may_reach_from_a_given_address_or_group() -> None:
 
 
 def test_groups_on_attachments_are_analysed_there_and_named_by_them() -> None:
-    resources = {"Low": sg(rule("tcp", 22, CidrIp="0.0.0.0/1")), "High": sg(rule("tcp", 22, 23, CidrIp="128.0.0.0/1")),
-                 "Spare": sg(), "Host": {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": [{"Ref": "Low"}, {"Ref": "High"}]}},
+    resources = {"Low": group(rule("tcp", 22, CidrIp="0.0.0.0/1")), "High": group(rule("tcp", 22, 23, CidrIp="128.0.0.0/1")),
+                 "Spare": group(), "Host": {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": [{"Ref": "Low"}, {"Ref": "High"}]}},
                  "Other": {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": {"Fn::ImportValue": "x"}}}}
     report = analysed(resources)
     assert [(t.kind, t.name, t.attached) for t in report.targets] == [
@@ -94,7 +91,7 @@ def test_groups_on_attachments_are_analysed_there_and_named_by_them() -> None:
 
 
 def test_without_broad_sources_only_the_whole_internet_is_reported() -> None:
-    resources = {"A": sg(rule("tcp", 22, CidrIp="0.0.0.0/1"), rule("tcp", 23, CidrIp="8.8.0.0/16"))}
+    resources = {"A": group(rule("tcp", 22, CidrIp="0.0.0.0/1"), rule("tcp", 23, CidrIp="8.8.0.0/16"))}
     assert analysed(resources, GuardPolicy(thresholds=None)).target("A").broad == {}
     assert analysed(resources).target("A").broad == {4: {"tcp": ((22, 22),)}}
     assert analysed(resources, GuardPolicy(thresholds=Thresholds(1000, 48))).target("A").broad == {4: {"tcp": ((22, 23),)}}
@@ -102,7 +99,7 @@ def test_without_broad_sources_only_the_whole_internet_is_reported() -> None:
 
 def test_what_cannot_be_known_is_listed_and_trusted_prefix_lists_say_why() -> None:
     pl, other = "pl-0123456789abcdef0", "pl-00000000"
-    resources = {"A": sg(rule("tcp", 22, SourcePrefixListId=pl), rule("udp", 53, SourcePrefixListId=other), rule("tcp", 80, CidrIp="8.8.8.0/24"),
+    resources = {"A": group(rule("tcp", 22, SourcePrefixListId=pl), rule("udp", 53, SourcePrefixListId=other), rule("tcp", 80, CidrIp="8.8.8.0/24"),
                          rule({"Ref": "Proto"}, 22, CidrIp="0.0.0.0/0"), rule("icmp", -1, -1, CidrIp={"Ref": "Who"}),
                          rule("tcp", 22, CidrIp="10.0.0.1/8"), rule("tcp", 22, SourceSecurityGroupId="sg-0123456789abcdef0"))}
     report = analysed(resources, GuardPolicy(trusted_prefix_lists={pl: "corporate VPN egress (NET-12)"}),
@@ -118,16 +115,16 @@ def test_what_cannot_be_known_is_listed_and_trusted_prefix_lists_say_why() -> No
 
 
 def test_reach_combines_all_traffic_rules_with_each_protocol_and_family() -> None:
-    target = analysed({"A": sg(rule("-1", CidrIp="0.0.0.0/1"), rule("tcp", 22, CidrIp="128.0.0.0/1"), rule("icmp", -1, -1, CidrIp="128.0.0.0/1"),
+    target = analysed({"A": group(rule("-1", CidrIp="0.0.0.0/1"), rule("tcp", 22, CidrIp="128.0.0.0/1"), rule("icmp", -1, -1, CidrIp="128.0.0.0/1"),
                                rule("-1", CidrIp="0.0.0.0/0"), rule("tcp", 22, CidrIpv6="::/0"), rule("tcp", 42, 43, CidrIpv6="::/0"),
                                rule("tcp", 45, CidrIpv6="::/0"))}).target("A")
     assert target.internet == {4: {"all": ()}, 6: {"tcp": ((22, 22), (42, 43), (45, 45))}}
-    half = analysed({"A": sg(rule("-1", CidrIp="0.0.0.0/1"), rule("tcp", 22, CidrIp="128.0.0.0/1"), rule("icmp", -1, -1, CidrIp="128.0.0.0/1"),
+    half = analysed({"A": group(rule("-1", CidrIp="0.0.0.0/1"), rule("tcp", 22, CidrIp="128.0.0.0/1"), rule("icmp", -1, -1, CidrIp="128.0.0.0/1"),
                              rule("udp", 53, CidrIp="0.0.0.0/1"))}).target("A")
     assert (half.internet, half.broad) == ({4: {"icmp": (), "tcp": ((22, 22),)}}, {4: {"all": ()}})
     beyond = {row.cidr: row.beyond_internet for row in half.cidrs}
     assert beyond == {"0.0.0.0/1": {"all": (), "udp": ((53, 53),)}, "128.0.0.0/1": {}}
-    split = analysed({"A": sg(rule("icmp", -1, -1, CidrIp="0.0.0.0/1"), rule("icmp", -1, -1, CidrIp="128.0.0.0/1"),
+    split = analysed({"A": group(rule("icmp", -1, -1, CidrIp="0.0.0.0/1"), rule("icmp", -1, -1, CidrIp="128.0.0.0/1"),
                               rule("tcp", 22, CidrIp="0.0.0.0/1"))}).target("A")
     assert {row.cidr: row.beyond_internet for row in split.cidrs} == {"0.0.0.0/1": {"tcp": ((22, 22),)}, "128.0.0.0/1": {}}
 
@@ -136,7 +133,7 @@ def test_open_reach_counts_only_certain_cidr_sources() -> None:
     from constructs_lib.policy import read_inventory
     from constructs_lib.policy.reach import open_reach
 
-    body = {"Parameters": {"Port": {"Type": "Number"}}, "Resources": {"A": sg(rule("tcp", {"Ref": "Port"}, 22, CidrIp="0.0.0.0/0"))}}
+    body = {"Parameters": {"Port": {"Type": "Number"}}, "Resources": {"A": group(rule("tcp", {"Ref": "Port"}, 22, CidrIp="0.0.0.0/0"))}}
     permissions = read_inventory([Template("S", "S.json", body)]).permissions
     assert [p.certain for p in permissions] == [False] and open_reach(permissions, None, "world") == {}
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from constructs_lib.policy import Template, read_inventory
 from constructs_lib.policy.readers import ec2
+from guard_cases import group
 
 WORLD4, WORLD6 = "0.0.0.0/0", "::/0"
 ALL = (0, 65535)
@@ -36,8 +37,8 @@ def found(inventory) -> list[tuple[str, str, str]]:
     return [(f.rule_id, f.location.logical_id, f.message) for f in inventory.findings]
 
 
-def sg_rules(*rules: object, **properties: object) -> dict:
-    return {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": list(rules), **properties}}}
+def sg_rules(*rules: dict, **properties: object) -> dict:
+    return {"Sg": group(*rules, **properties)}
 
 
 def tcp22(**source: object) -> dict:

@@ -12,6 +12,7 @@ import pytest
 
 from constructs_lib.policy import GuardPolicy, Location, Template, Thresholds, check_templates
 from constructs_lib.policy.readers import LATE, READERS, reads
+from guard_cases import group, ingress
 from spec import public_blocks
 
 SSH = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22}
@@ -19,16 +20,8 @@ PL = "pl-0123456789abcdef0"
 WHOLE_IPV4_PUBLIC = sum(block.num_addresses for block in public_blocks(4))
 
 
-def sg(*rules: dict, **properties: object) -> dict:
-    return {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x", "SecurityGroupIngress": list(rules), **properties}}
-
-
-def ingress(group: object, rule: dict, field: str = "GroupId") -> dict:
-    return {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {field: group, **rule}}
-
-
 def instance(*groups: str) -> dict:
-    return {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": [{"Ref": group} for group in groups]}}
+    return {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": [{"Ref": name} for name in groups]}}
 
 
 def check(resources: dict, policy: GuardPolicy | None = None, **sections: object) -> list:
@@ -40,7 +33,7 @@ def where(logical_id: str) -> Location:
 
 
 def test_a_world_open_port_names_group_port_sources_and_rules() -> None:
-    [finding] = check({"Sg": sg({**SSH, "CidrIp": "0.0.0.0/0"}, {**SSH, "CidrIp": "10.0.0.0/8"}, {**SSH, "CidrIpv6": "2600::/64"})})
+    [finding] = check({"Sg": group({**SSH, "CidrIp": "0.0.0.0/0"}, {**SSH, "CidrIp": "10.0.0.0/8"}, {**SSH, "CidrIpv6": "2600::/64"})})
     assert finding == (
         where("Sg"), finding.rule,
         "security group Sg allows tcp/22 (SSH) from the whole IPv4 internet via 0.0.0.0/0 (rule Sg.SecurityGroupIngress[0])",
@@ -51,7 +44,7 @@ def test_a_world_open_port_names_group_port_sources_and_rules() -> None:
 
 
 def test_both_families_and_all_protocols_are_one_finding_per_port() -> None:
-    findings = check({"Sg": sg({"IpProtocol": "-1", "CidrIpv6": "::/0"}, {**SSH, "CidrIp": "0.0.0.0/0"})},
+    findings = check({"Sg": group({"IpProtocol": "-1", "CidrIpv6": "::/0"}, {**SSH, "CidrIp": "0.0.0.0/0"})},
                      GuardPolicy(admin_ports={22: "SSH", 2222: None}))
     assert [(f.port, f.message, f.protocol, f.sources) for f in findings] == [
         (22, "security group Sg allows tcp/22 (SSH) from the whole IPv4 and IPv6 internet via 0.0.0.0/0, ::/0 "
@@ -62,16 +55,16 @@ def test_both_families_and_all_protocols_are_one_finding_per_port() -> None:
 
 
 def test_a_broad_source_says_how_many_public_addresses_against_the_limit() -> None:
-    [ipv4] = check({"Sg": sg({**SSH, "CidrIp": "0.0.0.0/1"})})
+    [ipv4] = check({"Sg": group({**SSH, "CidrIp": "0.0.0.0/1"})})
     # RULES.md: 0.0.0.0/1 is 2,092,957,696 public addresses, 57 % of the public IPv4 internet
     assert round(2_092_957_696 * 100 / WHOLE_IPV4_PUBLIC) == 57
     assert (ipv4.rule_id, ipv4.message) == ("BroadAdminSource", "security group Sg allows tcp/22 (SSH) from 0.0.0.0/1: 2,092,957,696 public "
                                             "IPv4 addresses (57 % of them), more than the limit of 65,536 addresses (a /16) (rule Sg.SecurityGroupIngress[0])")
-    [ipv6] = check({"Sg": sg({**SSH, "CidrIpv6": "2001:db8::/31"}, {**SSH, "CidrIpv6": "2600::/47"}, {**SSH, "CidrIpv6": "2700::/48"})})
+    [ipv6] = check({"Sg": group({**SSH, "CidrIpv6": "2001:db8::/31"}, {**SSH, "CidrIpv6": "2600::/47"}, {**SSH, "CidrIpv6": "2700::/48"})})
     assert ipv6.message == ("security group Sg allows tcp/22 (SSH) from 2001:db8::/31, 2600::/47, 2700::/48: public IPv6 space larger than "
                             "a /32, more than the limit of a /48 (rules Sg.SecurityGroupIngress[0]; Sg.SecurityGroupIngress[1]; "
                             "Sg.SecurityGroupIngress[2])")
-    [both] = check({"Sg": sg({**SSH, "CidrIp": "8.0.0.0/7"}, {**SSH, "CidrIpv6": "2600::/16"})}, GuardPolicy(thresholds=Thresholds(1000, 20)))
+    [both] = check({"Sg": group({**SSH, "CidrIp": "8.0.0.0/7"}, {**SSH, "CidrIpv6": "2600::/16"})}, GuardPolicy(thresholds=Thresholds(1000, 20)))
     assert both.message == ("security group Sg allows tcp/22 (SSH) from 2600::/16, 8.0.0.0/7: 33,554,432 public IPv4 addresses (0.91 % of them), "
                             "more than the limit of 1,000 addresses; public IPv6 space the size of a /16, more than the limit of a /20 "
                             "(rules Sg.SecurityGroupIngress[0]; Sg.SecurityGroupIngress[1])")
@@ -95,7 +88,7 @@ def test_groups_the_templates_only_refer_to_are_named_and_anchored_at_a_rule() -
 
 
 def test_a_named_group_of_the_templates_gets_the_rules_on_its_name() -> None:
-    [finding] = check({"Web": sg(GroupName="web"), "Open": ingress("web", {**SSH, "CidrIp": "0.0.0.0/0"}, "GroupName"),
+    [finding] = check({"Web": group(GroupName="web"), "Open": ingress("web", {**SSH, "CidrIp": "0.0.0.0/0"}, "GroupName"),
                        "Other": ingress("sg-1", {**SSH, "CidrIp": "10.0.0.0/8"}, "GroupName")})
     assert (finding.location, finding.message) == (
         where("Web"), "security group Web allows tcp/22 (SSH) from the whole IPv4 internet via 0.0.0.0/0 (rule Open)")
@@ -107,13 +100,13 @@ def test_check_paths_applies_the_policy_given(tmp_path) -> None:
     from constructs_lib.policy import check_paths
 
     path = tmp_path / "t.json"
-    path.write_text(json.dumps({"Resources": {"Sg": sg({**SSH, "CidrIp": "0.0.0.0/1"})}}))
+    path.write_text(json.dumps({"Resources": {"Sg": group({**SSH, "CidrIp": "0.0.0.0/1"})}}))
     assert [f.rule_id for f in check_paths([path])] == ["BroadAdminSource"]
     assert check_paths([path], GuardPolicy(thresholds=None)) == []
 
 
 def test_groups_named_with_colons_keep_their_whole_name() -> None:
-    findings = check({"A": sg({**SSH, "CidrIp": "0.0.0.0/1"}), "Open": ingress("team:web", {**SSH, "CidrIp": "128.0.0.0/1"}, "GroupName"),
+    findings = check({"A": group({**SSH, "CidrIp": "0.0.0.0/1"}), "Open": ingress("team:web", {**SSH, "CidrIp": "128.0.0.0/1"}, "GroupName"),
                       "Host": {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": [{"Ref": "A"}], "SecurityGroups": ["team:web"]}}})
     assert [f.message.split(" allows ")[0] for f in findings if f.rule_id == "WorldOpenAdminPort"] == [
         "instance Host (security groups A and team:web on one network interface)"]
@@ -121,8 +114,8 @@ def test_groups_named_with_colons_keep_their_whole_name() -> None:
 
 def test_an_interface_is_reported_only_for_what_no_group_reports_alone() -> None:
     findings = check({
-        "Low": sg({**SSH, "CidrIp": "0.0.0.0/1"}), "High": sg({**SSH, "CidrIp": "128.0.0.0/1"}),
-        "A": sg({**SSH, "CidrIp": "8.8.0.0/16"}), "B": sg({**SSH, "CidrIp": "9.9.0.0/16"}), "World": sg({**SSH, "CidrIp": "0.0.0.0/0"}),
+        "Low": group({**SSH, "CidrIp": "0.0.0.0/1"}), "High": group({**SSH, "CidrIp": "128.0.0.0/1"}),
+        "A": group({**SSH, "CidrIp": "8.8.0.0/16"}), "B": group({**SSH, "CidrIp": "9.9.0.0/16"}), "World": group({**SSH, "CidrIp": "0.0.0.0/0"}),
         "Host": instance("Low", "High"), "Pair": instance("A", "B"), "Covered": instance("World", "Low"), "Broad": instance("Low", "A"),
         "Foreign": {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": ["sg-0123456789abcdef0", {"Ref": "A"}]}},
         "Open": ingress("sg-0123456789abcdef0", {**SSH, "CidrIp": "9.9.0.0/16"}),
@@ -145,11 +138,11 @@ def test_an_interface_is_reported_only_for_what_no_group_reports_alone() -> None
 
 def test_an_interface_is_judged_port_by_port_on_certain_rules_only() -> None:
     rdp = {"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389}
-    findings = check({"Low": sg({**SSH, "CidrIp": "0.0.0.0/0"}, {**rdp, "CidrIp": "0.0.0.0/1"}), "High": sg({**rdp, "CidrIp": "128.0.0.0/1"}),
+    findings = check({"Low": group({**SSH, "CidrIp": "0.0.0.0/0"}, {**rdp, "CidrIp": "0.0.0.0/1"}), "High": group({**rdp, "CidrIp": "128.0.0.0/1"}),
                       "Host": instance("Low", "High")})
     assert [(f.location.logical_id, f.rule_id, f.port) for f in findings] == [
         ("High", "BroadAdminSource", 3389), ("Host", "WorldOpenAdminPort", 3389), ("Low", "BroadAdminSource", 3389), ("Low", "WorldOpenAdminPort", 22)]
-    uncertain = check({"Low": sg({**SSH, "CidrIp": "0.0.0.0/1"}), "High": sg({"IpProtocol": "tcp", "FromPort": {"Ref": "P"}, "ToPort": 22,
+    uncertain = check({"Low": group({**SSH, "CidrIp": "0.0.0.0/1"}), "High": group({"IpProtocol": "tcp", "FromPort": {"Ref": "P"}, "ToPort": 22,
                                                                             "CidrIp": "128.0.0.0/1"}), "Host": instance("Low", "High")},
                       GuardPolicy(admin_ports=[22]), Parameters={"P": {"Type": "Number"}})
     assert [(f.location.logical_id, f.rule_id) for f in uncertain] == [("High", "UnverifiableIngress"), ("Low", "BroadAdminSource")]
@@ -157,7 +150,7 @@ def test_an_interface_is_judged_port_by_port_on_certain_rules_only() -> None:
 
 def test_unknown_sources_and_ports_are_unverifiable_on_the_ports_they_may_open() -> None:
     findings = check({
-        "Sg": sg({"IpProtocol": "tcp", "FromPort": 20, "ToPort": 25, "CidrIp": {"Fn::ImportValue": "AdminCidr"}},
+        "Sg": group({"IpProtocol": "tcp", "FromPort": 20, "ToPort": 25, "CidrIp": {"Fn::ImportValue": "AdminCidr"}},
                  {**SSH, "SourcePrefixListId": PL},
                  {"IpProtocol": "tcp", "FromPort": {"Ref": "Port"}, "ToPort": {"Ref": "Port"}, "CidrIpv6": "::/0"}),
     }, Parameters={"Port": {"Type": "Number"}})
@@ -172,13 +165,13 @@ def test_unknown_sources_and_ports_are_unverifiable_on_the_ports_they_may_open()
                                     "synth time (source ::/0)"),
     ]
     assert findings[0].check_name == "UnverifiableIngress" and findings[0].rule.per_port is False
-    either_half = check({"Sg": sg({"IpProtocol": "tcp", "FromPort": {"Ref": "Port"}, "ToPort": 22, "CidrIp": {"Ref": "Half"}})},
+    either_half = check({"Sg": group({"IpProtocol": "tcp", "FromPort": {"Ref": "Port"}, "ToPort": 22, "CidrIp": {"Ref": "Half"}})},
                         GuardPolicy(admin_ports=[22]),
                         Parameters={"Port": {"Type": "Number"}, "Half": {"Type": "String", "AllowedValues": ["0.0.0.0/1", "128.0.0.0/1"]}})
     assert [f.message for f in either_half] == ["Sg.SecurityGroupIngress[0] may open admin port 22 (SSH) to the internet: its protocol or "
                                                 "ports are unknown at synth time (sources 0.0.0.0/1, 128.0.0.0/1)"]
     trusted = GuardPolicy(trusted_prefix_lists={PL: "corporate VPN egress (NET-12)"})
-    assert [f.location.logical_id for f in check({"Sg": sg({**SSH, "SourcePrefixListId": PL})}, trusted)] == []
+    assert [f.location.logical_id for f in check({"Sg": group({**SSH, "SourcePrefixListId": PL})}, trusted)] == []
 
 
 @pytest.mark.parametrize(("certain", "uncertain", "expected"), [
@@ -194,7 +187,7 @@ def test_an_uncertain_rule_matters_only_if_at_its_widest_it_changes_the_verdict(
     if certain:
         first = certain.endswith("!")
         rules.insert(0 if first else 1, {**SSH, "CidrIp": certain.rstrip("!")})
-    findings = check({"Sg": sg(*rules)}, GuardPolicy(admin_ports=[22]), Parameters={"Port": {"Type": "Number"}})
+    findings = check({"Sg": group(*rules)}, GuardPolicy(admin_ports=[22]), Parameters={"Port": {"Type": "Number"}})
     assert {(f.rule_id, f.port) for f in findings} == expected
 
 
@@ -207,17 +200,17 @@ def test_service_groups_say_what_opened_the_port_and_their_own_fix() -> None:
 
 
 def test_rules_with_a_group_source_do_not_hide_the_rules_after_them() -> None:
-    findings = check({"Sg": sg({**SSH, "SourceSecurityGroupId": "sg-0123456789abcdef0"}, {**SSH, "CidrIp": "0.0.0.0/0"})})
+    findings = check({"Sg": group({**SSH, "SourceSecurityGroupId": "sg-0123456789abcdef0"}, {**SSH, "CidrIp": "0.0.0.0/0"})})
     assert [(f.rule_id, f.port) for f in findings] == [("WorldOpenAdminPort", 22)]
 
 
 def test_findings_of_one_resource_are_sorted_by_port_number() -> None:
-    findings = check({"Sg": sg({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"})}, GuardPolicy(admin_ports=[100, 22]))
+    findings = check({"Sg": group({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"})}, GuardPolicy(admin_ports=[100, 22]))
     assert [f.port for f in findings] == [22, 100]
 
 
 def test_findings_are_sorted_by_template_resource_rule_and_port_and_never_repeated() -> None:
-    template = {"Resources": {"B": sg({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}), "A": sg({**SSH, "CidrIp": "0.0.0.0/1"})}}
+    template = {"Resources": {"B": group({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}), "A": group({**SSH, "CidrIp": "0.0.0.0/1"})}}
     findings = check_templates([Template("T2", "b.json", template), Template("T1", "a.json", template)], GuardPolicy(admin_ports=[3389, 22]))
     assert [(f.location.template, f.location.logical_id, f.rule_id, f.port) for f in findings] == [
         ("T1", "A", "BroadAdminSource", 22), ("T1", "B", "WorldOpenAdminPort", 22), ("T1", "B", "WorldOpenAdminPort", 3389),
@@ -252,7 +245,7 @@ def test_late_readers_run_after_every_other_resource_is_read() -> None:
     reads("Test::Late::Thing", late=True)(counting)
     reads("Test::Early::Thing")(counting)
     try:
-        check({"Late": {"Type": "Test::Late::Thing"}, "Early": {"Type": "Test::Early::Thing"}, "Sg": sg({**SSH, "CidrIp": "10.0.0.0/8"})})
+        check({"Late": {"Type": "Test::Late::Thing"}, "Early": {"Type": "Test::Early::Thing"}, "Sg": group({**SSH, "CidrIp": "10.0.0.0/8"})})
     finally:
         del READERS["Test::Late::Thing"], READERS["Test::Early::Thing"]
         LATE.discard("Test::Late::Thing")
@@ -292,7 +285,7 @@ def test_a_crash_while_listing_or_checking_a_template_is_a_finding_on_that_templ
 
     monkeypatch.setattr(readers, "_check_transforms", crash_on("S", readers._check_transforms))
     monkeypatch.setattr(readers, "_report_template_problems", crash_on("T", readers._report_template_problems))
-    world_ssh = {"Resources": {"Sg": sg({**SSH, "CidrIp": "0.0.0.0/0"})}}
+    world_ssh = {"Resources": {"Sg": group({**SSH, "CidrIp": "0.0.0.0/0"})}}
     findings = check_templates([Template("S", "S.json", world_ssh), Template("T", "T.json", world_ssh)])
     unchecked = "); this is a bug in the guard, please report it; the template is unchecked"
     assert [(f.rule_id, f.location, f.message) for f in findings] == [
@@ -308,7 +301,7 @@ def test_a_crash_while_listing_or_checking_a_template_is_a_finding_on_that_templ
 
 
 def test_an_interface_with_one_unknown_group_still_unites_the_groups_it_names() -> None:
-    findings = check({"Low": sg({**SSH, "CidrIp": "0.0.0.0/1"}), "High": sg({**SSH, "CidrIp": "128.0.0.0/1"}),
+    findings = check({"Low": group({**SSH, "CidrIp": "0.0.0.0/1"}), "High": group({**SSH, "CidrIp": "128.0.0.0/1"}),
                       "Host": {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": [
                           {"Ref": "Low"}, {"Ref": "High"}, {"Fn::ImportValue": "shared-sg"}]}}})
     assert {(f.rule_id, f.location.logical_id, f.port) for f in findings} == {
@@ -316,7 +309,7 @@ def test_an_interface_with_one_unknown_group_still_unites_the_groups_it_names() 
 
 
 def test_an_unknown_protocol_may_open_every_admin_port() -> None:
-    findings = check({"Sg": sg({"IpProtocol": {"Ref": "Proto"}, "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"})},
+    findings = check({"Sg": group({"IpProtocol": {"Ref": "Proto"}, "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"})},
                      Parameters={"Proto": {"Type": "String"}})
     assert [(f.rule_id, f.port) for f in findings] == [("UnverifiableIngress", 22)]
     assert "3389 (RDP)" in findings[0].message
@@ -331,6 +324,6 @@ def test_a_lightsail_port_of_unknown_protocol_may_open_every_admin_port() -> Non
 
 def test_a_top_level_include_transform_is_unverifiable_not_a_crash() -> None:
     include = {"Name": "AWS::Include", "Parameters": {"Location": "s3://bucket/rules.yaml"}}
-    findings = check({"Sg": sg({**SSH, "CidrIp": "10.0.0.0/8"})}, Transform=include)
+    findings = check({"Sg": group({**SSH, "CidrIp": "10.0.0.0/8"})}, Transform=include)
     assert [(f.rule_id, f.location.logical_id, f.message) for f in findings] == [
         ("UnverifiableIngress", "Transform", "the template transform 'AWS::Include' may rewrite its resources at deploy time")]
