@@ -150,6 +150,10 @@ class Resolver:
         #: branch, and a parameter value they rule out is not deployed with them.
         self.assumed: dict[str, bool] = {}
         self.consulted: set[str] = set()  # the conditions of this template ``Fn::If`` chose by (while a resource is read)
+        #: Parameters with several ``AllowedValues`` a resource's values came from, and their values fixed for one
+        #: reading: a parameter has one value in a deployment, so ``FromPort`` and ``ToPort`` from it agree.
+        self.consulted_parameters: set[str] = set()
+        self.fixed: dict[str, Any] = {}
         self._possible: dict[frozenset, bool] = {}
         self._parameters_of: dict[str, frozenset[str]] = {}
         self._functions: dict[str, Callable[[Any], list[Any]]] = {
@@ -250,6 +254,30 @@ class Resolver:
             if assignment.get(required) is not False and self.possible(assignment):
                 result.append(assignment)
         return result or [{}]
+
+    def readings(self, names: set[str], parameters: set[str], required: Any = None) -> list[tuple[dict[str, bool], dict[str, Any]]]:
+        """The ``(assignment of conditions, values of parameters)`` to read a resource under, one per deployment
+        that can differ (a parameter's values are those the assignment leaves); ``[]`` when there is nothing to
+        pair or more than ``MAX_CANDIDATES`` readings (then every value at once counts)."""
+        if len(names) > MAX_ASSUMED:
+            names = set()
+        if not names and not parameters:
+            return []
+        ordered = sorted(parameters)
+        result: list[tuple[dict[str, bool], dict[str, Any]]] = []
+        for assignment in self.assignments(names, required) if names else [{}]:
+            self.assumed = assignment
+            try:
+                domains = [self._parameter_values(name, _mapping(self.parameters[name])) for name in ordered]
+            finally:
+                self.assumed = {}
+            count = 1
+            for values in domains:
+                count *= len(values)
+            if len(result) + count > MAX_CANDIDATES:
+                return []
+            result.extend((assignment, dict(zip(ordered, values))) for values in itertools.product(*domains))
+        return result
 
     def possible(self, assignment: Mapping[str, bool]) -> bool:
         """Whether the conditions may take these truth values together: for some combination of the values of
@@ -388,6 +416,18 @@ class Resolver:
         kind = str(spec.get("Type", "String"))
         if kind.startswith("AWS::SSM::Parameter::Value"):
             return [Unknown(f"parameter {name} is read from SSM Parameter Store at deploy time")]
+        if name in self.fixed:
+            values = [self.fixed[name]]
+        else:
+            values = self._parameter_values(name, spec)
+            if len(values) > 1 and not self._free_parameters and isinstance(spec.get("AllowedValues"), list):
+                self.consulted_parameters.add(name)
+        if kind == "CommaDelimitedList" or kind.startswith("List<"):
+            return [value.split(",") if isinstance(value, str) else value for value in values]
+        return values
+
+    def _parameter_values(self, name: str, spec: Mapping[str, Any]) -> list[Any]:
+        """``Default`` and ``AllowedValues`` of a parameter (those the assumed conditions leave), or why unknown."""
         allowed = spec.get("AllowedValues")
         if self._free_parameters and not isinstance(allowed, list):
             return [Unknown(f"parameter {name} has no AllowedValues: any value may be passed at deploy time")]
@@ -399,8 +439,6 @@ class Resolver:
             return [Unknown(f"parameter {name} has no Default and no AllowedValues")]
         if self.assumed and not self._free_parameters:
             values = self._allowed_here(name, spec, values)
-        if kind == "CommaDelimitedList" or kind.startswith("List<"):
-            return [value.split(",") if isinstance(value, str) else value for value in values]
         return values
 
     def _get_att(self, argument: Any) -> list[Any]:

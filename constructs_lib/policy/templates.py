@@ -167,6 +167,11 @@ def structure_problems(body: dict[str, Any]) -> list[tuple[str, str]]:
     problems = []
     transforms = body.get("Transform")
     sam = transforms == "AWS::Serverless-2016-10-31" or (isinstance(transforms, list) and "AWS::Serverless-2016-10-31" in transforms)
+    # A macro rewrites the template before CloudFormation reads its resources, and may take attributes of its own
+    # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-macros.html); its transform is
+    # unverifiable in its own right (readers.KNOWN_TRANSFORMS).
+    names = transforms if isinstance(transforms, list) else [transforms] if transforms is not None else []
+    macro = any(not (isinstance(name, str) and name.startswith("AWS::")) for name in names)
     for section in body:
         if section not in _SECTIONS and not (sam and section == "Globals"):
             problems.append((str(section), f"{section!r} is not a template section CloudFormation knows"))
@@ -193,7 +198,7 @@ def structure_problems(body: dict[str, Any]) -> list[tuple[str, str]]:
         elif not isinstance(resource["Type"], str) or not resource["Type"]:
             problems.append((f"{place}.Type", f"Type is a {_kind(resource['Type'])}, not a resource type name"))
         for attribute in resource:
-            if attribute not in attributes:
+            if attribute not in attributes and not macro:
                 problems.append((f"{place}.{attribute}", f"{attribute!r} is not a resource attribute CloudFormation knows"))
         if "Properties" in resource and not isinstance(resource["Properties"], dict):
             problems.append((f"{place}.Properties", f"Properties is a {_kind(resource['Properties'])}, not a mapping"))

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from ..findings import Finding, Location, Rule
-from ..intrinsics import MAX_ASSUMED, NO_VALUE, Resolver, ResourceRef, Unknown, resolvers_for
+from ..intrinsics import NO_VALUE, Resolver, ResourceRef, Unknown, resolvers_for
 from ..model import Attachment, Group, Inventory, Permission, Source
 from ..templates import Template
 
@@ -329,7 +329,8 @@ def _define_security_group(resource: Resource) -> None:
 
 def _read(resource: Resource) -> None:
     """Run the resource's reader once, or once per assignment of the conditions that decide it (its own
-    ``Condition``, true, and those its ``Fn::If`` choose by), so values chosen by one condition pair up."""
+    ``Condition``, true, and those its ``Fn::If`` choose by) and value of the parameters with ``AllowedValues``
+    its values come from, so values chosen by one condition or parameter pair up."""
     reader = READERS.get(resource.type)
     if reader is None:
         return
@@ -338,25 +339,27 @@ def _read(resource: Resource) -> None:
         return  # a structure problem, reported from template.problems
     resolver, context, inventory = resource.resolver, resource.context, resource.context.inventory
     marks = (len(inventory.permissions), len(inventory.attachments), len(inventory.findings), inventory.rules_read)
-    resolver.consulted = set()
-    _read_properties(resource, reader, properties)  # every branch at once: which conditions matter?
+    resolver.consulted, resolver.consulted_parameters = set(), set()
+    _read_properties(resource, reader, properties)  # every value at once: which conditions and parameters matter?
     condition = resource.body.get("Condition")
     names = resolver.consulted | ({condition} if type(condition) is str and condition in resolver.conditions else set())
-    if not names or len(names) > MAX_ASSUMED:
-        return  # nothing to pair, or too much to enumerate: every branch at once stays (it can only over-report)
+    readings = resolver.readings(names, resolver.consulted_parameters, condition)
+    if not readings:
+        return  # nothing to pair, or too much to enumerate: every value at once stays (it can only over-report)
     del inventory.permissions[marks[0]:], inventory.attachments[marks[1]:], inventory.findings[marks[2]:]
     start, rules_before, rules = marks[2], marks[3], 0
     inventory.rules_read = rules_before
-    for assignment in resolver.assignments(names, condition):
-        resolver.assumed = assignment
+    for assignment, values in readings:
+        resolver.assumed, resolver.fixed = assignment, values
         context.assumption = tuple(((resource.template.name, name), truth) for name, truth in assignment.items())
         try:
             _read_properties(resource, reader, properties)
         finally:
-            resolver.assumed, context.assumption = {}, ()
+            resolver.assumed, resolver.fixed, context.assumption = {}, {}, ()
         rules, inventory.rules_read = max(rules, inventory.rules_read - rules_before), rules_before
     inventory.rules_read += rules  # the rules of the resource, not of each assignment
-    inventory.findings[start:] = dict.fromkeys(inventory.findings[start:])  # what several assignments find alike, once
+    for found, mark in ((inventory.permissions, marks[0]), (inventory.attachments, marks[1]), (inventory.findings, start)):
+        found[mark:] = dict.fromkeys(found[mark:])  # what several readings find alike, once
 
 
 def _read_properties(resource: Resource, reader: Callable[[Resource], None], properties: dict) -> None:

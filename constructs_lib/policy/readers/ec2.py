@@ -165,9 +165,10 @@ def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict,
     ports = port_range(protocol, entry.get("FromPort"), entry.get("ToPort"))
     if isinstance(ports, _Problem):
         return [ports]
+    certain = not isinstance(ports, Unknown)  # a port of a resource (Fn::GetAtt Db.Endpoint.Port): any port
     for source in sources:
         for group in groups:
-            resource.permit(group, protocol, ports, source, label)  # type: ignore[arg-type]
+            resource.permit(group, protocol, ports if certain else ALL_PORTS, source, label, certain)  # type: ignore[arg-type]
     return []
 
 
