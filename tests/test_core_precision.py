@@ -354,3 +354,11 @@ def test_a_macro_s_own_attributes_are_its_input_and_its_transform_is_unverifiabl
         ("UnverifiableIngress", "Transform")]
     body, problems = parse_template('{"Resources": {"B": {"Type": "AWS::S3::Bucket", "Count": 3}}}', "t.json")
     assert bucket and [f.rule_id for f in check_templates([Template("S", "t.json", body, problems=problems)])] == ["MalformedTemplate"]
+
+
+def test_malformed_conditions_beside_values_chosen_by_conditions_are_reported_not_crashed_on() -> None:
+    resources = {"Sg": {**group(rule(CidrIp=by("IsProd", WORLD4, "10.0.0.0/8"))), "Condition": ["IsProd"]},
+                 "Odd": group(rule(CidrIp={"Fn::If": [["IsProd"], WORLD4, "10.0.0.0/8"]}))}
+    assert verdicts(resources, Parameters=ENV, Conditions=IS_PROD) == {
+        ("MalformedTemplate", "Sg", None), ("MalformedTemplate", "Fn::If", None),  # an Fn::If's problem is anchored at it
+        ("WorldOpenAdminPort", "Sg", 22), ("WorldOpenAdminPort", "Odd", 22)}

@@ -458,7 +458,7 @@ class Resolver:
         if not (isinstance(argument, list) and len(argument) == 3):
             return [Unknown(f"Fn::If {json.dumps(argument, default=str)} is malformed")]
         truths = self.condition(argument[0], "Fn::If")
-        if argument[0] in self.conditions:
+        if type(argument[0]) is str and argument[0] in self.conditions:
             self.consulted.add(argument[0])
         values = self.candidates(argument[1]) if True in truths else []
         return values + self.candidates(argument[2]) if False in truths else values

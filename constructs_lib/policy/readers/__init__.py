@@ -342,7 +342,8 @@ def _read(resource: Resource) -> None:
     resolver.consulted, resolver.consulted_parameters = set(), set()
     _read_properties(resource, reader, properties)  # every value at once: which conditions and parameters matter?
     condition = resource.body.get("Condition")
-    names = resolver.consulted | ({condition} if type(condition) is str and condition in resolver.conditions else set())
+    condition = condition if type(condition) is str and condition in resolver.conditions else None
+    names = resolver.consulted | ({condition} if condition is not None else set())
     readings = resolver.readings(names, resolver.consulted_parameters, condition)
     if not readings:
         return  # nothing to pair, or too much to enumerate: every value at once stays (it can only over-report)
