@@ -106,7 +106,7 @@ def _resolve_source(
                 return None, None
             return ec2.Peer.prefix_list(value), None
         try:
-            network = parse_cidr(value)
+            network = parse_cidr(value, exact=True)
         except ValueError as error:
             problems.append(f"{what} {error}")
             return None, None
@@ -129,7 +129,7 @@ def _resolve_source(
             )
             return None, None
         try:
-            network = parse_cidr(cidr, family=family)
+            network = parse_cidr(cidr, family=family, exact=True)
         except ValueError as error:
             problems.append(f"{what} peer {error}")
             return None, None

@@ -339,8 +339,19 @@ CASES = [
     ),
     Case(
         "properties-from-an-intrinsic",
-        {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"Fn::If": ["Flag", {}, {}]}}},
+        {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"Fn::If": ["Flag", {"Fn::ImportValue": "props"}, {}]}}},
         one(UNVERIFIABLE),
+    ),
+    Case(  # both branches are literal: each is read, as CloudFormation deploys one of them
+        "properties-chosen-by-a-condition",
+        {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"Fn::If": ["Flag", {"GroupDescription": "closed"},
+                                                                                      group(rule(CidrIp="0.0.0.0/0"))["Properties"]]}}},
+        world(22),
+    ),
+    Case(
+        "properties-chosen-by-a-condition-both-closed",
+        {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"Fn::If": ["Flag", {"GroupDescription": "a"}, {"Ref": "AWS::NoValue"}]}}},
+        frozenset(),
     ),
     Case(
         "properties-with-an-include-transform",
@@ -350,7 +361,11 @@ CASES = [
     # --- malformed -------------------------------------------------------------------------------
     Case("cidr-leading-space", {"Sg": group(rule(CidrIp=" 0.0.0.0/0"))}, one(MALFORMED)),
     Case("cidr-double-zero-prefix", {"Sg": group(rule(CidrIp="0.0.0.0/00"))}, one(MALFORMED)),
-    Case("cidr-host-bits", {"Sg": group(rule(CidrIp="10.0.0.0/0"))}, one(MALFORMED)),
+    # EC2 keeps the network part of a block with host bits (API_IpRange): what it deploys is judged
+    Case("cidr-host-bits-is-the-block-ec2-keeps", {"Sg": group(rule(CidrIp="10.0.0.0/0"))}, world(22)),
+    Case("ssh-location-default-of-aws-samples", {"Sg": group(rule(CidrIp="192.168.1.0/0"))}, world(22)),
+    Case("ipv6-host-bits-is-the-block-ec2-keeps", {"Sg": group(rule(CidrIpv6="fd00::/0"))}, world(22)),
+    Case("host-bits-on-a-non-admin-port", {"Sg": group(rule("tcp", 443, 443, CidrIp="1.2.3.5/16"))}, frozenset()),
     Case("cidr-without-length", {"Sg": group(rule(CidrIp="0.0.0.0"))}, one(MALFORMED)),
     Case("cidr-garbage", {"Sg": group(rule(CidrIp="everyone"))}, one(MALFORMED)),
     Case("cidr-ipv6-in-cidrip", {"Sg": group(rule(CidrIp="::/0"))}, one(MALFORMED)),

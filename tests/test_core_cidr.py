@@ -14,6 +14,7 @@ import pytest
 
 from constructs_lib.policy.cidr import (
     PUBLIC_SIZE,
+    has_host_bits,
     is_public,
     parse_address,
     parse_cidr,
@@ -88,8 +89,6 @@ def test_blocks_are_written_back_in_rfc_5952_form(text: str, written: str) -> No
     ("10.0.0.0/1000", None, "'10.0.0.0/1000' is not a CIDR block of the form address/length"),
     ("10.0.0.0/33", None, "'10.0.0.0/33' is not a valid CIDR block: /33 is longer than an IPv4 address"),
     ("::/129", None, "'::/129' is not a valid CIDR block: /129 is longer than an IPv6 address"),
-    ("10.0.0.1/8", None, "'10.0.0.1/8' has host bits set (EC2 refuses it); the block that contains it is 10.0.0.0/8"),
-    ("2001:db8::1/32", None, "'2001:db8::1/32' has host bits set (EC2 refuses it); the block that contains it is 2001:db8::/32"),
     ("::/0", 4, "'::/0' is an IPv6 block where an IPv4 block is required"),
     ("0.0.0.0/0", 6, "'0.0.0.0/0' is an IPv4 block where an IPv6 block is required"),
 ])
@@ -104,7 +103,26 @@ def test_invalid_blocks_are_refused_saying_what_is_wrong(text: str, family: int 
 def test_a_refusal_is_the_same_on_the_second_call() -> None:
     for _ in range(2):
         with pytest.raises(ValueError, match="host bits"):
-            parse_cidr("192.0.2.1/24")
+            parse_cidr("192.0.2.1/24", exact=True)
+        with pytest.raises(ValueError, match="longer than"):
+            parse_cidr("192.0.2.1/33")
+
+
+@pytest.mark.parametrize(("text", "network", "exactly"), [
+    ("192.168.1.0/0", "0.0.0.0/0", "write 0.0.0.0/0 for the block, or the address with /32 for one host"),
+    ("10.0.0.1/8", "10.0.0.0/8", "write 10.0.0.0/8 for the block"),
+    ("1.2.3.5/16", "1.2.0.0/16", "EC2 keeps only its network part, 1.2.0.0/16, every address of it"),
+    ("fd00::/0", "::/0", "write ::/0 for the block, or the address with /128 for one host"),
+    ("2001:db8::1/32", "2001:db8::/32", "'2001:db8::1/32' has host bits set"),
+])
+def test_ec2_keeps_the_network_part_of_a_block_with_host_bits(text: str, network: str, exactly: str) -> None:
+    """https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html: EC2 canonicalizes the block."""
+    assert (str(parse_cidr(text)), has_host_bits(text)) == (network, True)
+    assert not has_host_bits(network)
+    with pytest.raises(ValueError) as refused:  # the constructs' input: refused, naming the block EC2 would keep
+        parse_cidr(text, exact=True)
+    assert exactly in str(refused.value)
+    assert str(parse_cidr(network, exact=True)) == network
 
 
 def test_addresses_outside_cidrs_parse_to_their_family_and_value() -> None:

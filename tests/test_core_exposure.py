@@ -101,7 +101,7 @@ def test_what_cannot_be_known_is_listed_and_trusted_prefix_lists_say_why() -> No
     pl, other = "pl-0123456789abcdef0", "pl-00000000"
     resources = {"A": group(rule("tcp", 22, SourcePrefixListId=pl), rule("udp", 53, SourcePrefixListId=other), rule("tcp", 80, CidrIp="8.8.8.0/24"),
                          rule({"Ref": "Proto"}, 22, CidrIp="0.0.0.0/0"), rule("icmp", -1, -1, CidrIp={"Ref": "Who"}),
-                         rule("tcp", 22, CidrIp="10.0.0.1/8"), rule("tcp", 22, SourceSecurityGroupId="sg-0123456789abcdef0"))}
+                         rule("tcp", 22, CidrIp="10.0.0.0/33"), rule("tcp", 22, SourceSecurityGroupId="sg-0123456789abcdef0"))}
     report = analysed(resources, GuardPolicy(trusted_prefix_lists={pl: "corporate VPN egress (NET-12)"}),
                       Parameters={"Proto": {"Type": "String"}, "Who": {"Type": "String"}})
     assert report.target("A").uncertain == [
@@ -110,8 +110,8 @@ def test_what_cannot_be_known_is_listed_and_trusted_prefix_lists_say_why() -> No
         "A.SecurityGroupIngress[3]: unknown 0-65535 from 0.0.0.0/0 (protocol or ports unknown)",
         "A.SecurityGroupIngress[4]: icmp  from CidrIp unknown at synth time: parameter Who has no Default and no AllowedValues",
     ]
-    assert report.notes == ["MalformedIngress S:A: A.SecurityGroupIngress[5]: CidrIp '10.0.0.1/8' has host bits set (EC2 refuses it); "
-                            "the block that contains it is 10.0.0.0/8"]
+    assert report.notes == ["MalformedIngress S:A: A.SecurityGroupIngress[5]: CidrIp '10.0.0.0/33' is not a valid CIDR block: "
+                            "/33 is longer than an IPv4 address"]
 
 
 def test_reach_combines_all_traffic_rules_with_each_protocol_and_family() -> None:

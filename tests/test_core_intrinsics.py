@@ -113,16 +113,17 @@ def test_join_select_split_and_sub_build_the_values() -> None:
     ({"Fn::Sub": "${AWS::Region}/8"}, "pseudo parameter AWS::Region is known only at deploy time"),
     ({"Fn::If": ["Flag", "10.0.0.0/8"]}, 'Fn::If ["Flag", "10.0.0.0/8"] is malformed'),
     ({"Fn::Cidr": ["10.0.0.0/16", 4]}, 'Fn::Cidr ["10.0.0.0/16", 4] is malformed'),
-    ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.0/16", 257, 8]}]}, "Fn::Cidr ['10.0.0.0/16', '257', '8'] is invalid: cannot cut /24 subnets from 10.0.0.0/16"),
-    ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.0/16", 0, 8]}]}, "Fn::Cidr ['10.0.0.0/16', '0', '8'] is invalid: cannot cut /24 subnets from 10.0.0.0/16"),
-    ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.0/16", 1, 17]}]}, "Fn::Cidr ['10.0.0.0/16', '1', '17'] is invalid: cannot cut /15 subnets from 10.0.0.0/16"),
-    ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.0/16", 1, 33]}]}, "Fn::Cidr ['10.0.0.0/16', '1', '33'] is invalid: cannot cut /-1 subnets from 10.0.0.0/16"),
+    ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.0/16", 257, 8]}]}, "Fn::Cidr [\"10.0.0.0/16\", \"257\", \"8\"] is invalid: cannot cut /24 subnets from 10.0.0.0/16"),
+    ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.0/16", 0, 8]}]}, "Fn::Cidr [\"10.0.0.0/16\", \"0\", \"8\"] is invalid: cannot cut /24 subnets from 10.0.0.0/16"),
+    ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.0/16", 1, 17]}]}, "Fn::Cidr [\"10.0.0.0/16\", \"1\", \"17\"] is invalid: cannot cut /15 subnets from 10.0.0.0/16"),
+    ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.0/16", 1, 33]}]}, "Fn::Cidr [\"10.0.0.0/16\", \"1\", \"33\"] is invalid: cannot cut /-1 subnets from 10.0.0.0/16"),
     ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.0/16", "x", 8]}]},
-     "Fn::Cidr ['10.0.0.0/16', 'x', '8'] is invalid: count and host bits must be whole numbers"),
+     "Fn::Cidr [\"10.0.0.0/16\", \"x\", \"8\"] is invalid: count and host bits must be whole numbers"),
     ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.0/16", 1, "-8"]}]},
-     "Fn::Cidr ['10.0.0.0/16', '1', '-8'] is invalid: count and host bits must be whole numbers"),
+     "Fn::Cidr [\"10.0.0.0/16\", \"1\", \"-8\"] is invalid: count and host bits must be whole numbers"),
     ({"Fn::Select": [0, {"Fn::Cidr": ["10.0.0.1/16", 1, 8]}]},
-     "Fn::Cidr ['10.0.0.1/16', '1', '8'] is invalid: '10.0.0.1/16' has host bits set (EC2 refuses it); the block that contains it is 10.0.0.0/16"),
+     "Fn::Cidr [\"10.0.0.1/16\", \"1\", \"8\"] is invalid: '10.0.0.1/16' has host bits set: EC2 keeps only its network part, "
+     "10.0.0.0/16, every address of it; write 10.0.0.0/16 for the block, or the address with /32 for one host"),
     ({"Fn::FindInMap": ["Nets", "Admin"]}, 'Fn::FindInMap ["Nets", "Admin"] is malformed'),
     ({"Fn::FindInMap": ["Nets", "Office", "Cidr"]}, "Fn::FindInMap key 'Office' is not in the mapping"),
     ({"Fn::FindInMap": ["Empty", {"Ref": "AWS::Region"}, "Cidr"]}, "Fn::FindInMap found no value"),
@@ -134,12 +135,11 @@ def test_join_select_split_and_sub_build_the_values() -> None:
     ({"Fn::GetStackOutput": ["StackName", "OutputName"]}, 'Fn::GetStackOutput ["StackName", "OutputName"] is malformed'),
     ({"Fn::GetStackOutput": {"StackName": {"Ref": "AWS::Region"}, "OutputName": "Cidr"}}, "pseudo parameter AWS::Region is known only at deploy time"),
     ({"Fn::GetStackOutput": {"StackName": "net", "OutputName": {"Ref": "AWS::Region"}}}, "pseudo parameter AWS::Region is known only at deploy time"),
-    ({"Fn::Join": ["", [{"Fn::If": ["Flag", "1", "2"]}, {"Fn::If": ["Flag", "1", "2"]}, {"Fn::If": ["Flag", "1", "2"]},
-                        {"Fn::If": ["Flag", "1", "2"]}, {"Fn::If": ["Flag", "1", "2"]}, {"Fn::If": ["Flag", "1", "2"]},
-                        {"Fn::If": ["Flag", "1", "2"]}]]}, "more than 64 combinations of conditional values"),
+    ({"Fn::Join": ["", [{"Fn::FindInMap": ["Bits", {"Ref": "AWS::Region"}, "Bit"]}] * 7]},  # a key known at deploy time: 2^7 values
+     "more than 64 combinations of conditional values"),
 ])
 def test_what_cannot_be_evaluated_says_why(cidr: object, reason: str) -> None:
-    mappings = {"Nets": {"Admin": {"Cidr": "10.0.0.0/8"}}, "Empty": {}}
+    mappings = {"Nets": {"Admin": {"Cidr": "10.0.0.0/8"}}, "Empty": {}, "Bits": {"a": {"Bit": "1"}, "b": {"Bit": "2"}}}
     conditions = {"Flag": {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}}
     assert deploys_as(cidr, resources={"Vpc": VPC}, Mappings=mappings, Conditions=conditions) == unknown(reason)
 
@@ -265,7 +265,7 @@ def test_imports_and_stack_outputs_are_followed_into_the_templates_that_export_t
     ({"Ref": [b"x"]}, "Ref to [\"b'x'\"] is malformed"),
     ({"Fn::Join": ["", [{"a": b"1"}]]}, "{\"a\": \"b'1'\"} is not a string"),
     ({"Fn::Join": ["", b"x"]}, "\"b'x'\" is not a list"),
-    ({"Fn::Sub": ["${X}/8", {"X": {"Ref": "AWS::NoValue"}}]}, "AWS::NoValue is not a string"),
+    ({"Fn::Sub": ["${X}/8", {"X": {"Ref": "AWS::NoValue"}}]}, '{"Ref": "AWS::NoValue"} is not a string'),
 ])
 def test_a_value_json_cannot_write_is_still_named_in_the_reason(cidr: object, reason: str) -> None:
     # check_templates takes Python bodies too: the reasons never depend on the value being JSON
@@ -291,10 +291,14 @@ def test_known_candidates_are_kept_beside_unknown_ones() -> None:
 
 
 def test_up_to_64_combinations_are_enumerated() -> None:
-    bit = {"Fn::If": ["Flag", "1", "2"]}
+    bit = {"Fn::FindInMap": ["Bits", {"Ref": "AWS::Region"}, "Bit"]}  # "1" or "2", whichever region it deploys in
     cidr = {"Fn::Join": ["", [bit, bit, bit, ".", bit, ".", bit, ".", bit, "/32"]]}  # 2^6 = 64 addresses
-    sources = deploys_as(cidr, Conditions={"Flag": {"Fn::Equals": [{"Ref": "AWS::Region"}, "x"]}})
+    sources = deploys_as(cidr, Mappings={"Bits": {"a": {"Bit": "1"}, "b": {"Bit": "2"}}})
     assert len(sources) == 64 and sources[0] == "111.1.1.1/32" and sources[-1] == "222.2.2.2/32"
+    flag = {"Fn::If": ["Flag", "1", "2"]}  # one condition: all its branches agree
+    paired = deploys_as({"Fn::Join": ["", [flag, flag, flag, ".", flag, ".", flag, ".", flag, "/32"]]},
+                        Conditions={"Flag": {"Fn::Equals": [{"Ref": "AWS::Region"}, "x"]}})
+    assert paired == ["111.1.1.1/32", "222.2.2.2/32"]
 
 
 def test_get_att_of_a_dotted_attribute() -> None:

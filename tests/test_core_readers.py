@@ -105,7 +105,6 @@ def test_a_malformed_rule_is_reported_with_its_place(rule: dict, problem: str, r
     ({"CidrIp": "10.0.0.0/8", "CidrIpv6": "2001:db8::/32"}, "it names more than one source (CidrIp, CidrIpv6); EC2 takes exactly one"),
     ({"SourceSecurityGroupId": "sg-1", "CidrIp": {"Fn::If": ["Maybe", WORLD4, "0.0.0.0/1"]}},
      "it names more than one source (CidrIp, SourceSecurityGroupId); EC2 takes exactly one"),
-    ({"CidrIp": "10.0.0.1/8"}, "CidrIp '10.0.0.1/8' has host bits set (EC2 refuses it); the block that contains it is 10.0.0.0/8"),
     ({"CidrIpv6": WORLD4}, "CidrIpv6 '0.0.0.0/0' is an IPv4 block where an IPv6 block is required"),
     ({"CidrIp": 0}, "CidrIp 0 is not a CIDR string"),
     ({"SourceSecurityGroupId": 5}, "SourceSecurityGroupId 5 is not a security group"),
@@ -223,8 +222,9 @@ def test_prefix_lists_of_the_templates_are_expanded_and_checked(rule_path) -> No
 
     assert labels(["8.8.8.0/24", {"Cidr": {"Fn::Select": [0, ["9.9.9.0/24"]]}}]) == ["8.8.8.0/24", "9.9.9.0/24"]
     assert labels({"Ref": "Free"}) == ["unknown entries of prefix list Pl: parameter Free has no Default and no AllowedValues"]
-    assert labels([{"Cidr": "10.0.0.1/8"}]) == [
-        "Sg.SecurityGroupIngress[0]: prefix list Pl Cidr '10.0.0.1/8' has host bits set (EC2 refuses it); the block that contains it is 10.0.0.0/8"]
+    assert labels([{"Cidr": "10.0.0.1/8"}]) == ["10.0.0.1/8 (EC2 keeps its network part, 10.0.0.0/8)"]
+    assert labels([{"Cidr": "10.0.0.0/33"}]) == [
+        "Sg.SecurityGroupIngress[0]: prefix list Pl Cidr '10.0.0.0/33' is not a valid CIDR block: /33 is longer than an IPv4 address"]
     assert labels([{"Cidr": "2600::/12"}]) == ["2600::/12"]
 
 
@@ -238,26 +238,26 @@ def test_every_value_a_rule_may_deploy_as_is_a_permission() -> None:
         "not a rule",
     ), Parameters=parameters, Conditions=conditions)
     label = "Sg.SecurityGroupIngress[{}]".format
+    # read once per value of Flag (first where it holds) and of Port: FromPort and ToPort have Port's one value
     assert [p for p in permits(inventory) if p[4] == label(0)] == [
-        ("Sg", "tcp", (22, 22), WORLD4, label(0), True), ("Sg", "tcp", (22, 22), "10.0.0.0/8", label(0), True),
-        ("Sg", "tcp", (22, 3389), WORLD4, label(0), True), ("Sg", "tcp", (22, 3389), "10.0.0.0/8", label(0), True),
-        ("Sg", "tcp", (3389, 3389), WORLD4, label(0), True), ("Sg", "tcp", (3389, 3389), "10.0.0.0/8", label(0), True),
+        ("Sg", "tcp", (22, 22), WORLD4, label(0), True), ("Sg", "tcp", (3389, 3389), WORLD4, label(0), True),
+        ("Sg", "tcp", (22, 22), "10.0.0.0/8", label(0), True), ("Sg", "tcp", (3389, 3389), "10.0.0.0/8", label(0), True),
     ]
-    assert [p for p in permits(inventory) if p[4] == label(1)] == [
-        ("Sg", "unknown", ALL, WORLD4, label(1), False), ("Sg", "unknown", ALL, WORLD6, label(1), False)]
+    # where Flag holds, the rule has CidrIp and CidrIpv6, which EC2 refuses; where not, only CidrIpv6
+    assert [p for p in permits(inventory) if p[4] == label(1)] == [("Sg", "unknown", ALL, WORLD6, label(1), False)]
     assert [p for p in permits(inventory) if p[4] == label(2)] == [("Sg", "tcp", (22, 22), "8.8.8.0/24", label(2), True)]
     assert found(inventory) == [
-        ("MalformedIngress", "Sg", "Sg.SecurityGroupIngress[0]: FromPort 3389 is greater than ToPort 22"),
+        ("MalformedIngress", "Sg", "Sg.SecurityGroupIngress[1]: it names more than one source (CidrIp, CidrIpv6); EC2 takes exactly one"),
         ("MalformedIngress", "Sg", "Sg.SecurityGroupIngress[3] is not an object"),
     ]
     assert inventory.rules_read == 3
 
 
 def test_too_many_combinations_are_unverifiable() -> None:
-    # 2 protocols x 2 x 2 ports x 9 sources = 72 values
-    many = {"IpProtocol": {"Fn::If": ["Flag", "tcp", "udp"]}, "FromPort": {"Fn::If": ["Flag", 1, 2]}, "ToPort": {"Fn::If": ["Flag", 3, 4]},
-            "CidrIp": {"Fn::FindInMap": ["M", {"Ref": "AWS::Region"}, "Cidr"]}}
-    mappings = {"M": {f"r{n}": {"Cidr": f"{n}.0.0.0/8"} for n in range(1, 10)}}
+    # 2 protocols x 2 x 2 ports x 9 sources = 72 values (the region decides each, unknown at synth time)
+    many = {"IpProtocol": {"Fn::FindInMap": ["M", {"Ref": "AWS::Region"}, "Protocol"]}, "FromPort": {"Fn::FindInMap": ["M", {"Ref": "AWS::Region"}, "From"]},
+            "ToPort": {"Fn::FindInMap": ["M", {"Ref": "AWS::Region"}, "To"]}, "CidrIp": {"Fn::FindInMap": ["M", {"Ref": "AWS::Region"}, "Cidr"]}}
+    mappings = {"M": {f"r{n}": {"Cidr": f"{n}.0.0.0/8", "Protocol": ("tcp", "udp")[n % 2], "From": 1 + n % 2, "To": 3 + n % 2} for n in range(1, 10)}}
     inventory = read(sg_rules(many), Conditions={"Flag": {"Fn::Equals": [{"Ref": "AWS::Region"}, "x"]}}, Mappings=mappings)
     assert (permits(inventory), found(inventory)) == (
         [], [("UnverifiableIngress", "Sg", "Sg.SecurityGroupIngress[0] has more than 64 combinations of conditional values")])
@@ -358,8 +358,10 @@ def test_a_malformed_ssh_source_restriction_is_reported(restriction: str, proble
     inventory = read({"Env": beanstalk(SSHSourceRestriction=restriction)})
     assert permits(inventory) == []
     assert found(inventory) == [("MalformedIngress", "Env", f"option SSHSourceRestriction {restriction!r} {problem}")]
-    assert found(read({"Env": beanstalk(SSHSourceRestriction="tcp, 22, 22, 10.0.0.1/8")})) == [
-        ("MalformedIngress", "Env", "option SSHSourceRestriction '10.0.0.1/8' has host bits set (EC2 refuses it); the block that contains it is 10.0.0.0/8")]
+    assert found(read({"Env": beanstalk(SSHSourceRestriction="tcp, 22, 22, 10.0.0.0/33")})) == [
+        ("MalformedIngress", "Env", "option SSHSourceRestriction '10.0.0.0/33' is not a valid CIDR block: /33 is longer than an IPv4 address")]
+    host_bits = read({"Env": beanstalk(SSHSourceRestriction="tcp, 22, 22, 10.0.0.1/8")})  # EC2 keeps the network part
+    assert ([p[3] for p in permits(host_bits)], found(host_bits)) == (["10.0.0.1/8 (EC2 keeps its network part, 10.0.0.0/8)"], [])
 
 
 def test_beanstalk_defaults_and_the_instances_groups() -> None:
@@ -474,7 +476,8 @@ def test_lightsail_ports_unknown_or_malformed() -> None:
         ("MalformedIngress", "Box", "Networking.Ports[3]: port range 22-70000 is not within 0-65535"),
         ("MalformedIngress", "Box", "Networking.Ports[4]: port range 23-22 is not within 0-65535"),
         ("MalformedIngress", "Box", "Networking.Ports[5] is not an object"),
-        ("MalformedIngress", "Box", "Networking.Ports[6].Cidrs '10.0.0.1/8' has host bits set (EC2 refuses it); the block that contains it is 10.0.0.0/8"),
+        ("MalformedIngress", "Box", "Networking.Ports[6].Cidrs '10.0.0.1/8' has host bits set: EC2 keeps only its network part, 10.0.0.0/8, every address of it; "
+                                 "write 10.0.0.0/8 for the block, or the address with /32 for one host"),
     ]
     assert found(read(lightsail(Networking={"Ports": [{"Fn::ImportValue": "shared-port"}]}))) == [
         ("UnverifiableIngress", "Box", "Networking.Ports[0] is unknown at synth time: Fn::ImportValue 'shared-port' comes from a stack outside this input")]
@@ -508,7 +511,8 @@ def test_gamelift_inbound_permissions(kind: str, field: str, group_kind: str) ->
     assert found(inventory) == [
         ("MalformedIngress", "Fleet", f"{field}[3] is not a TCP/UDP port range within 1-60000"),
         ("MalformedIngress", "Fleet", f"{field}[4] is not a TCP/UDP port range within 1-60000"),
-        ("MalformedIngress", "Fleet", f"{field}[5].IpRange '10.0.0.1/8' has host bits set (EC2 refuses it); the block that contains it is 10.0.0.0/8"),
+        ("MalformedIngress", "Fleet", f"{field}[5].IpRange '10.0.0.1/8' has host bits set: EC2 keeps only its network part, 10.0.0.0/8, every address of it; "
+                                   "write 10.0.0.0/8 for the block, or the address with /32 for one host"),
         ("MalformedIngress", "Fleet", f"{field}[6] is not an object")]
     assert inventory.groups["S:Fleet"].kind == group_kind
     unknown = read({"Fleet": {"Type": f"AWS::GameLift::{kind}", "Properties": {field: {"Ref": "List"}}}}, Parameters={"List": {"Type": "CommaDelimitedList"}})
@@ -556,10 +560,10 @@ def test_a_load_balancer_with_groups_forwards_what_they_admit_on_the_listener_po
     resources["Listener"]["Properties"]["DefaultActions"] = [{"TargetGroupArn": {"Ref": "Targets"}}]
     inventory = read(resources, Parameters={"Kind": {}, "Scheme": {}}, Conditions={"Flag": {"Fn::Equals": [{"Ref": "AWS::Region"}, "x"]}})
     label = "listener port 443 forwarded to target port(s) 22"
-    assert [p for p in permits(inventory) if p[0] == "Listener"] == [
-        ("Listener", "tcp", (22, 22), "unknown SecurityGroups of the load balancer: Fn::ImportValue 'x' comes from a stack outside this input", label, True),
-        ("Listener", "tcp", (22, 22), "8.8.8.0/24", f"{label}, admitted by LbSg.SecurityGroupIngress[0]", True)]
-    assert [(a.kind, a.name, a.groups) for a in inventory.attachments] == [("load balancer", "Lb", ("S:LbSg",))]
+    assert [p for p in permits(inventory) if p[0] == "Listener"] == [  # where Flag holds, then where it does not
+        ("Listener", "tcp", (22, 22), "8.8.8.0/24", f"{label}, admitted by LbSg.SecurityGroupIngress[0]", True),
+        ("Listener", "tcp", (22, 22), "unknown SecurityGroups of the load balancer: Fn::ImportValue 'x' comes from a stack outside this input", label, True)]
+    assert [(a.kind, a.name, a.groups) for a in inventory.attachments] == [("load balancer", "Lb", ("S:LbSg",)), ("load balancer", "Lb", ())]
 
 
 def test_a_classic_load_balancer_forwards_tcp_and_ssl_listeners() -> None:
@@ -595,9 +599,12 @@ def test_instances_and_launch_templates_unite_per_interface() -> None:
     assert groups_of({"Host": instance, "Multi": interfaces, "Lt": template, "Empty": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {}}},
                      Conditions=flag) == [
         ("Host", "instance", "Web", ("A", "name:web", "B"), ("Fn::ImportValue 'y' comes from a stack outside this input",)),
+        # read once per value of Flag: each interface has the groups of one branch, never both
         ("Multi#eth0", "instance", "Multi", ("A",), ()),
-        ("Multi#eth1", "instance", "Multi eth1", ("B",), ("Fn::ImportValue 'x' comes from a stack outside this input",)),
-        ("Lt#eth1", "launch template", "Lt eth1", ("id:sg-1",), ("Fn::ImportValue 'z' comes from a stack outside this input",)),
+        ("Multi#eth1", "instance", "Multi eth1", ("B",), ()),
+        ("Multi#eth0", "instance", "Multi", ("A",), ()),
+        ("Multi#eth1", "instance", "Multi eth1", (), ("Fn::ImportValue 'x' comes from a stack outside this input",)),
+        ("Lt#eth1", "launch template", "Lt eth1", ("id:sg-1",), ()),
     ]
 
 
@@ -641,8 +648,8 @@ def test_fleets_clusters_and_single_interface_resources() -> None:
 def test_resources_that_cannot_be_read_at_synth_time() -> None:
     inventory = read_inventory([
         Template("S", "S.json", {"Transform": ["AWS::LanguageExtensions", "My::Macro"], "Resources": {
-            "Fn::ForEach::Groups": ["Name", ["A"], {}], "Child": {"Type": "AWS::CloudFormation::Stack"},
-            "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"Fn::If": ["C", {}, {}]}},
+            "Fn::ForEach::Groups": ["Name", ["A"], {"Sg${Name}": {"Type": "AWS::EC2::SecurityGroup"}}], "Child": {"Type": "AWS::CloudFormation::Stack"},
+            "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"Fn::Transform": {"Name": "AWS::Include"}}},
             "Never": {"Type": "AWS::EC2::SecurityGroup", "Condition": "No", "Properties": {"SecurityGroupIngress": [tcp22(CidrIp=WORLD4)]}},
             "Odd": {"Type": "AWS::EC2::SecurityGroup", "Properties": {5: "x"}},
             "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"Fn::If": ["C", {}, {}]}},
@@ -721,10 +728,11 @@ def test_beanstalk_environments_take_their_saved_configuration_s_options() -> No
 def test_beanstalk_options_read_past_what_does_not_apply() -> None:
     settings = {"Fn::If": ["Flag", {"Ref": "Unknown"}, [
         {"Namespace": "aws:elasticbeanstalk:environment", "OptionName": "EnvironmentType", "Value": "SingleInstance"},
-        {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": {"Fn::If": ["Flag", {"Ref": "Name"}, "SSHSourceRestriction"]},
+        {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": {"Fn::If": ["Other", {"Ref": "Name"}, "SSHSourceRestriction"]},
          "Value": "tcp, 22, 22, 8.8.8.0/24"}]]}
     inventory = read({"Env": {"Type": "AWS::ElasticBeanstalk::Environment", "Properties": {"OptionSettings": settings}}},
-                     Parameters={"Unknown": {"Type": "CommaDelimitedList"}, "Name": {}}, Conditions=FLAG)
+                     Parameters={"Unknown": {"Type": "CommaDelimitedList"}, "Name": {}},
+                     Conditions={**FLAG, "Other": {"Fn::Equals": [{"Ref": "AWS::Region"}, "y"]}})
     assert [p[3] for p in permits(inventory)] == ["8.8.8.0/24"]
     assert [message for _, _, message in found(inventory)] == [
         "OptionSettings are unknown at synth time: parameter Unknown has no Default and no AllowedValues",
@@ -742,17 +750,14 @@ def test_lightsail_port_details() -> None:
     inventory = read({"Box": {"Type": "AWS::Lightsail::Instance", "Properties": {"Networking": {"Ports": ports}}}},
                      Parameters={"List": {"Type": "CommaDelimitedList"}}, Conditions=FLAG)
     label = "Networking.Ports[{}]".format
-    assert permits(inventory)[:5] == [
-        ("Box", "icmpv6", None, "2600::/12", label(0), True), ("Box", "udp", (53, 53), "8.8.8.8/32", label(1), True),
-        ("Box", "tcp", (22, 22), "8.8.8.8/32", label(2), True),
-        ("Box", "tcp", (22, 22), "unknown Networking.Ports[3].Cidrs unknown at synth time: parameter List has no Default and no AllowedValues",
-         label(3), True),
-        ("Box", "tcp", (22, 22), "9.9.9.9/32", label(3), True)]
-    [aliases] = permits(inventory)[5:]
-    assert aliases[3].startswith("unknown Networking.Ports[5].CidrListAliases ") and aliases[3].endswith(" is not a known alias")
-    assert found(inventory) == [
-        *[("MalformedIngress", "Box", "Networking.Ports[2].Protocol 'sctp' is not tcp, udp, all, icmp or icmpv6")] * 2,  # once per ToPort
-        ("MalformedIngress", "Box", "Networking.Ports[2]: port range 22-65536 is not within 0-65535"),
+    unknown_list = "unknown at synth time: parameter List has no Default and no AllowedValues"
+    aliases = ("Box", "tcp", (23, 23), f"unknown Networking.Ports[5].CidrListAliases {unknown_list}", label(5), True)
+    common = [("Box", "icmpv6", None, "2600::/12", label(0), True), ("Box", "udp", (53, 53), "8.8.8.8/32", label(1), True)]
+    assert permits(inventory) == [  # where Flag holds (Ports[2] is sctp: malformed), then where it does not (tcp 22-22)
+        *common, ("Box", "tcp", (22, 22), f"unknown Networking.Ports[3].Cidrs {unknown_list}", label(3), True), aliases,
+        *common, ("Box", "tcp", (22, 22), "8.8.8.8/32", label(2), True), ("Box", "tcp", (22, 22), "9.9.9.9/32", label(3), True), aliases]
+    assert found(inventory) == [  # sctp is paired with ToPort 65536 only, tcp with 22: no port range is out of bounds
+        ("MalformedIngress", "Box", "Networking.Ports[2].Protocol 'sctp' is not tcp, udp, all, icmp or icmpv6"),
         ("MalformedIngress", "Box", "Networking.Ports[4].Cidrs '2600::/12' is an IPv6 block where an IPv4 block is required"),
     ]
     no_blueprint = read({"Box": {"Type": "AWS::Lightsail::Instance", "Properties": {}}})

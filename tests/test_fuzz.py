@@ -158,7 +158,7 @@ def _break_rule(data, rule: dict, kind: str) -> None:
         rule.update(IpProtocol="tcp", FromPort=22, ToPort=data.draw(st.sampled_from([65536, 70000, -2])))
     elif kind == "rule-bad-cidr":
         rule.pop(source, None)
-        rule["CidrIp"] = data.draw(st.sampled_from([" 0.0.0.0/0", "0.0.0.0/00", "10.0.0.1/8", "0.0.0.0", "1.2.3.4/33", "::/0", "everyone"]))
+        rule["CidrIp"] = data.draw(st.sampled_from([" 0.0.0.0/0", "0.0.0.0/00", "0.0.0.0", "1.2.3.4/33", "::/0", "everyone"]))
     elif kind == "rule-two-sources":
         rule["CidrIp"], rule["CidrIpv6"] = "10.0.0.0/8", "2001:db8::/32"
 

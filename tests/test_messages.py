@@ -41,9 +41,8 @@ CASES = {
         "(admin-port-guard.trustedPrefixLists in cdk.json, or --trust-prefix-list pl-0123456789abcdef0=REASON)",
     ),
     "MalformedIngress": (
-        {"Web": _group(_ssh(CidrIp="203.0.113.10/24"))},
-        "Web.SecurityGroupIngress[0]: CidrIp '203.0.113.10/24' has host bits set (EC2 refuses it); "
-        "the block that contains it is 203.0.113.0/24",
+        {"Web": _group(_ssh(CidrIp="203.0.113.10/33"))},
+        "Web.SecurityGroupIngress[0]: CidrIp '203.0.113.10/33' is not a valid CIDR block: /33 is longer than an IPv4 address",
     ),
     "MalformedTemplate": (
         {"Web": {**_group(), "Tags": []}},

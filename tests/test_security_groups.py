@@ -194,7 +194,7 @@ def test_bastion_refuses_malformed_cidrs(scratch, value):
     message = str(error.value)
     assert repr(value) in message
     if value in HOST_BITS:
-        assert f"has host bits set (EC2 refuses it); the block that contains it is {HOST_BITS[value]}" in message
+        assert f"has host bits set: EC2 keeps only its network part, {HOST_BITS[value]}, every address of it" in message
     elif value == "203.0.113.10/33":
         assert "/33 is longer than an IPv4 address" in message
     else:

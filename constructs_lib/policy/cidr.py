@@ -8,7 +8,9 @@ reaches is measured in public addresses (:func:`public_addresses`), so "the whol
 
 Parsing is written out (no ``ipaddress``): it is the hot path of every check and of the CLI's start-up.
 It accepts exactly what EC2 accepts in ``CidrIp``/``CidrIpv6``: ``address/length``, no spaces, no
-host bits, no leading zeros in IPv4 octets or in the length.
+leading zeros in IPv4 octets or in the length. A block with host bits set is EC2's too: EC2 keeps its
+network part (``192.168.1.0/0`` is ``0.0.0.0/0``; https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html),
+and so does ``parse_cidr``; ``has_host_bits`` tells, and ``exact=True`` refuses such a block (input to the constructs).
 """
 
 from __future__ import annotations
@@ -136,14 +138,16 @@ def format_address(version: int, value: int) -> str:
     return f"{left}::{right}"
 
 
-_parsed: dict[tuple[str, int | None], Network | str] = {}
+#: ``(text, family)`` -> the block (or why it is not one) and whether ``text`` has host bits set.
+_parsed: dict[tuple[str, int | None], tuple[Network | str, bool]] = {}
 
 
-def parse_cidr(text: object, *, family: int | None = None) -> Network:
-    """Parse a CIDR exactly as EC2 accepts it: ``address/length``, no spaces, no host bits.
+def parse_cidr(text: object, *, family: int | None = None, exact: bool = False) -> Network:
+    """Parse a CIDR as EC2 reads it: ``address/length``, no spaces; host bits are dropped, as EC2 drops them.
 
-    ``family`` (4 or 6) restricts the address family, as ``CidrIp`` and ``CidrIpv6`` do.
-    Raises ``ValueError`` naming the value, what is wrong and, for host bits, the block meant.
+    ``family`` (4 or 6) restricts the address family, as ``CidrIp`` and ``CidrIpv6`` do; ``exact`` refuses a
+    block with host bits set. Raises ``ValueError`` naming the value, what is wrong and, for host bits, the
+    block EC2 would keep.
     """
     if not isinstance(text, str):
         raise ValueError(f"CIDR {text!r} is not a string")
@@ -151,30 +155,37 @@ def parse_cidr(text: object, *, family: int | None = None) -> Network:
     cached = _parsed.get(key)
     if cached is None:
         cached = _parsed[key] = _parse(text, family)
-    if isinstance(cached, str):
-        raise ValueError(cached)
-    return cached
+    network, host_bits = cached
+    if isinstance(network, str):
+        raise ValueError(network)
+    if exact and host_bits:
+        raise ValueError(f"{text!r} has host bits set: EC2 keeps only its network part, {network}, every address of "
+                         f"it; write {network} for the block, or the address with /{BITS[network.version]} for one host")
+    return network
 
 
-def _parse(text: str, family: int | None) -> Network | str:
+def has_host_bits(text: str, family: int | None = None) -> bool:
+    """Whether the valid CIDR ``text`` has host bits set (EC2 reads it as its network part)."""
+    parse_cidr(text, family=family)
+    return _parsed[(text, family)][1]
+
+
+def _parse(text: str, family: int | None) -> tuple[Network | str, bool]:
     address_text, slash, length_text = text.partition("/")
     valid_length = length_text.isascii() and length_text.isdigit() and (length_text == "0" or length_text[0] != "0")
     if not slash or not valid_length or len(length_text) > 3:
-        return f"{text!r} is not a CIDR block of the form address/length (e.g. 203.0.113.10/32)"
+        return f"{text!r} is not a CIDR block of the form address/length (e.g. 203.0.113.10/32)", False
     address = parse_address(address_text)
     if address is None:
-        return f"{text!r} is not a valid CIDR block: {address_text!r} is not an IPv4 or IPv6 address (write address/length, e.g. 203.0.113.10/32)"
+        return f"{text!r} is not a valid CIDR block: {address_text!r} is not an IPv4 or IPv6 address (write address/length, e.g. 203.0.113.10/32)", False
     version, value = address
     prefixlen = int(length_text)
     if prefixlen > BITS[version]:
-        return f"{text!r} is not a valid CIDR block: /{prefixlen} is longer than an IPv{version} address"
-    host_mask = (1 << (BITS[version] - prefixlen)) - 1
-    if value & host_mask:
-        meant = f"{format_address(version, value & ~host_mask)}/{prefixlen}"
-        return f"{text!r} has host bits set (EC2 refuses it); the block that contains it is {meant}"
+        return f"{text!r} is not a valid CIDR block: /{prefixlen} is longer than an IPv{version} address", False
     if family is not None and version != family:
-        return f"{text!r} is an IPv{version} block where an IPv{family} block is required"
-    return Network(version, value, prefixlen)
+        return f"{text!r} is an IPv{version} block where an IPv{family} block is required", False
+    host_mask = (1 << (BITS[version] - prefixlen)) - 1
+    return Network(version, value & ~host_mask, prefixlen), bool(value & host_mask)
 
 
 # --- the public internet -------------------------------------------------------------------------

@@ -31,7 +31,7 @@ class CidrReach(namedtuple("CidrReach", "cidr scope reach beyond_internet")):
     __slots__ = ()
 
     def network(self) -> Network:
-        return parse_cidr(self.cidr)
+        return parse_cidr(self.cidr.split(" ", 1)[0])  # a label may note how EC2 reads a block with host bits
 
 
 #: Reach from another group, named by the attachments in it.
@@ -177,7 +177,7 @@ def analyse(templates: Sequence[Template], policy: GuardPolicy | None = None, in
                 for family, reach in ((f, minus(r, target.internet.get(f, {}))) for f, r in open_reach(definite, policy.thresholds, "broad").items())
                 if reach
             }
-        for label in sorted({p.source.label for p in definite}, key=lambda text: _cidr_order(text)):
+        for label in sorted({p.source.label for p in definite}, key=_cidr_order):
             rows = [p for p in definite if p.source.label == label]
             network = rows[0].source.network
             reach = reach_of(rows)
@@ -201,7 +201,7 @@ def analyse(templates: Sequence[Template], policy: GuardPolicy | None = None, in
 
 
 def _cidr_order(label: str) -> tuple:
-    network = parse_cidr(label)
+    network = parse_cidr(label.split(" ", 1)[0])
     return (network.version, network.first, network.prefixlen)
 
 

@@ -61,7 +61,7 @@ Rule.MALFORMED_INGRESS = Rule(
     "Malformed ingress rule",
     "An ingress rule is malformed, so what it would allow cannot be trusted.",
     "Write the rule as EC2 expects: IpProtocol tcp/udp/icmp/icmpv6/-1 or a protocol number, FromPort <= ToPort "
-    "within 0-65535, exactly one source, and a CIDR of the form address/length without host bits.",
+    "within 0-65535, exactly one source, and a CIDR of the form address/length.",
 )
 Rule.MALFORMED_TEMPLATE = Rule(
     "MalformedTemplate",

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Above this many combinations a value is reported as unknown instead of enumerated.
 MAX_CANDIDATES = 64
+#: At most this many conditions are enumerated together for one resource (64 assignments).
+MAX_ASSUMED = 6
 
 
 class Unknown:
@@ -76,6 +78,25 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 
+def describe(value: Any) -> str:
+    """A resolved value as a message shows it: template text (JSON), never the guard's own objects."""
+    return json.dumps(_as_template(value), default=str)
+
+
+def _as_template(value: Any) -> Any:
+    if isinstance(value, ResourceRef):
+        return {"Fn::GetAtt": [value.logical_id, value.attribute]} if value.attribute else {"Ref": value.logical_id}
+    if isinstance(value, Unknown):
+        return f"(unknown at synth time: {value.reason})"
+    if value is NO_VALUE:
+        return {"Ref": "AWS::NoValue"}
+    if isinstance(value, dict):
+        return {str(key): _as_template(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_template(item) for item in value]
+    return value
+
+
 def _product(options: list[list[Any]], combine: Callable[[tuple], Any], *, keep_unknown: bool = False) -> list[Any]:
     """Combine one candidate from each option list, or give up as ``Unknown`` when there are too many.
 
@@ -96,12 +117,12 @@ def _product(options: list[list[Any]], combine: Callable[[tuple], Any], *, keep_
 
 def _as_string(value: Any) -> str | Unknown:
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        return Unknown(f"{json.dumps(value, default=str)} is not a string")
+        return Unknown(f"{describe(value)} is not a string")
     if isinstance(value, (str, int, float)):
         return str(value)
     if isinstance(value, ResourceRef):
         return Unknown(f"the physical id of resource {value.logical_id} is only known at deploy time")
-    return value if isinstance(value, Unknown) else Unknown(f"{value!r} is not a string")
+    return value if isinstance(value, Unknown) else Unknown(f"{describe(value)} is not a string")
 
 
 class Resolver:
@@ -125,6 +146,16 @@ class Resolver:
         self._truths: dict[str, frozenset[bool]] = {}
         self._free_parameters = False  # inside a condition, a parameter without AllowedValues may be anything
         self._bindings: dict[str, Any] = {}  # parameter values fixed while a condition is enumerated
+        #: Conditions fixed while one resource is read for one assignment (``assignments``): ``Fn::If`` takes their
+        #: branch, and a parameter value they rule out is not deployed with them.
+        self.assumed: dict[str, bool] = {}
+        self.consulted: set[str] = set()  # the conditions of this template ``Fn::If`` chose by (while a resource is read)
+        #: Parameters with several ``AllowedValues`` a resource's values came from, and their values fixed for one
+        #: reading: a parameter has one value in a deployment, so ``FromPort`` and ``ToPort`` from it agree.
+        self.consulted_parameters: set[str] = set()
+        self.fixed: dict[str, Any] = {}
+        self._possible: dict[frozenset, bool] = {}
+        self._parameters_of: dict[str, frozenset[str]] = {}
         self._functions: dict[str, Callable[[Any], list[Any]]] = {
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
@@ -162,7 +193,7 @@ class Resolver:
             if isinstance(value, Unknown):
                 result.append(value)
             elif not isinstance(value, list):
-                result.append(Unknown(f"{json.dumps(value, default=str)} is not a list"))
+                result.append(Unknown(f"{describe(value)} is not a list"))
             else:
                 elements = [[item for item in self.candidates(element) if item is not NO_VALUE] for element in value]
                 result.extend(_product([option or [NO_VALUE] for option in elements], _without_no_value, keep_unknown=True))
@@ -175,6 +206,8 @@ class Resolver:
         if not isinstance(name, str) or name not in self.conditions:
             self.problems.append((path, f"condition {json.dumps(name, default=str)} is not defined in Conditions"))
             return BOTH
+        if name in self.assumed and not self._free_parameters and not self._bindings:
+            return _TRUTH[self.assumed[name]]
         if self._bindings:  # inside an enumeration: decide under the bound parameters, not from the memo
             return self._truth(self.conditions[name], f"Conditions.{name}")
         if name not in self._truths:
@@ -206,6 +239,103 @@ class Resolver:
             finally:
                 self._bindings = {}
         return frozenset(outcomes)
+
+    # --- assignments of conditions ----------------------------------------------------------------
+
+    def assignments(self, names: set[str], required: Any = None) -> list[dict[str, bool]]:
+        """Every assignment of truth values to ``names`` that can hold together (``required`` true), to read a
+        resource once per assignment; ``[{}]`` (every branch at once) beyond ``MAX_ASSUMED`` conditions."""
+        ordered = sorted(names)
+        if len(ordered) > MAX_ASSUMED:
+            return [{}]
+        result = []
+        for values in itertools.product((True, False), repeat=len(ordered)):
+            assignment = dict(zip(ordered, values))
+            if assignment.get(required) is not False and self.possible(assignment):
+                result.append(assignment)
+        return result or [{}]
+
+    def readings(self, names: set[str], parameters: set[str], required: Any = None) -> list[tuple[dict[str, bool], dict[str, Any]]]:
+        """The ``(assignment of conditions, values of parameters)`` to read a resource under, one per deployment
+        that can differ (a parameter's values are those the assignment leaves); ``[]`` when there is nothing to
+        pair or more than ``MAX_CANDIDATES`` readings (then every value at once counts)."""
+        if len(names) > MAX_ASSUMED:
+            names = set()
+        if not names and not parameters:
+            return []
+        ordered = sorted(parameters)
+        result: list[tuple[dict[str, bool], dict[str, Any]]] = []
+        for assignment in self.assignments(names, required) if names else [{}]:
+            self.assumed = assignment
+            try:
+                domains = [self._parameter_values(name, _mapping(self.parameters[name])) for name in ordered]
+            finally:
+                self.assumed = {}
+            count = 1
+            for values in domains:
+                count *= len(values)
+            if len(result) + count > MAX_CANDIDATES:
+                return []
+            result.extend((assignment, dict(zip(ordered, values))) for values in itertools.product(*domains))
+        return result
+
+    def possible(self, assignment: Mapping[str, bool]) -> bool:
+        """Whether the conditions may take these truth values together: for some combination of the values of
+        the parameters with ``AllowedValues`` they use (others may be anything, so they decide nothing)."""
+        key = frozenset(assignment.items())
+        if key not in self._possible:
+            self._possible[key] = self._jointly(assignment)
+        return self._possible[key]
+
+    def _jointly(self, assignment: Mapping[str, bool]) -> bool:
+        if any(value not in self.condition(name) for name, value in assignment.items()):
+            return False
+        parameters = sorted(set().union(*(self._parameters_of_condition(name) for name in assignment)))
+        free, self._free_parameters = self._free_parameters, True
+        try:
+            names = [name for name in parameters if isinstance(_mapping(self.parameters[name]).get("AllowedValues"), list)]
+            domains = [self._parameter(name, _mapping(self.parameters[name])) for name in names]
+            combinations = 1
+            for values in domains:
+                combinations *= len(values)
+            if not domains or combinations > MAX_CANDIDATES:
+                return True
+            for values in itertools.product(*domains):
+                if self._hold(assignment, dict(zip(names, values))):
+                    return True
+            return False
+        finally:
+            self._free_parameters = free
+
+    def _hold(self, assignment: Mapping[str, bool], bindings: dict[str, Any]) -> bool:
+        """Whether every condition of ``assignment`` may have its value with the parameters ``bindings`` fix."""
+        self._bindings = bindings
+        try:
+            return all(value in self._truth(self.conditions[name], f"Conditions.{name}") for name, value in assignment.items())
+        finally:
+            self._bindings = {}
+
+    def _parameters_of_condition(self, name: str) -> frozenset[str]:
+        if name not in self._parameters_of:
+            self._parameters_of[name] = frozenset(self._condition_parameters(name, set()))
+        return self._parameters_of[name]
+
+    def _allowed_here(self, name: str, spec: Mapping[str, Any], values: list[Any]) -> list[Any]:
+        """The values of parameter ``name`` the assumed conditions leave. A ``Default`` they rule out is not what
+        deploys with them: without ``AllowedValues`` the value is then whatever is passed at deploy time."""
+        deciding = {condition: value for condition, value in self.assumed.items() if name in self._parameters_of_condition(condition)}
+        if not deciding:
+            return values
+        free, self._free_parameters = self._free_parameters, True
+        try:
+            kept = [value for value in values if self._hold(deciding, {name: value})]
+        finally:
+            self._free_parameters = free
+        if len(kept) < len(values) and not isinstance(spec.get("AllowedValues"), list):
+            condition, truth = next(iter(deciding.items()))
+            kept.append(Unknown(f"parameter {name} is passed at deploy time: its Default {describe(spec.get('Default'))} "
+                                f"is ruled out where condition {condition} is {str(truth).lower()}"))
+        return kept or [Unknown(f"no value of parameter {name} fits the conditions it is used under")]
 
     def _condition_parameters(self, name: str, seen: set[str]) -> set[str]:
         """The parameters condition ``name`` refers to, through the conditions it refers to."""
@@ -286,6 +416,18 @@ class Resolver:
         kind = str(spec.get("Type", "String"))
         if kind.startswith("AWS::SSM::Parameter::Value"):
             return [Unknown(f"parameter {name} is read from SSM Parameter Store at deploy time")]
+        if name in self.fixed:
+            values = [self.fixed[name]]
+        else:
+            values = self._parameter_values(name, spec)
+            if len(values) > 1 and not self._free_parameters and isinstance(spec.get("AllowedValues"), list):
+                self.consulted_parameters.add(name)
+        if kind == "CommaDelimitedList" or kind.startswith("List<"):
+            return [value.split(",") if isinstance(value, str) else value for value in values]
+        return values
+
+    def _parameter_values(self, name: str, spec: Mapping[str, Any]) -> list[Any]:
+        """``Default`` and ``AllowedValues`` of a parameter (those the assumed conditions leave), or why unknown."""
         allowed = spec.get("AllowedValues")
         if self._free_parameters and not isinstance(allowed, list):
             return [Unknown(f"parameter {name} has no AllowedValues: any value may be passed at deploy time")]
@@ -295,8 +437,8 @@ class Resolver:
         values.extend(value for value in (allowed if isinstance(allowed, list) else []) if value not in values)
         if not values:
             return [Unknown(f"parameter {name} has no Default and no AllowedValues")]
-        if kind == "CommaDelimitedList" or kind.startswith("List<"):
-            return [value.split(",") if isinstance(value, str) else value for value in values]
+        if self.assumed and not self._free_parameters:
+            values = self._allowed_here(name, spec, values)
         return values
 
     def _get_att(self, argument: Any) -> list[Any]:
@@ -316,6 +458,8 @@ class Resolver:
         if not (isinstance(argument, list) and len(argument) == 3):
             return [Unknown(f"Fn::If {json.dumps(argument, default=str)} is malformed")]
         truths = self.condition(argument[0], "Fn::If")
+        if type(argument[0]) is str and argument[0] in self.conditions:
+            self.consulted.add(argument[0])
         values = self.candidates(argument[1]) if True in truths else []
         return values + self.candidates(argument[2]) if False in truths else values
 
@@ -446,6 +590,7 @@ class Resolver:
 
 #: Both truth values: a condition that cannot be decided.
 BOTH = frozenset((True, False))
+_TRUTH = {True: frozenset((True,)), False: frozenset((False,))}
 
 
 def _comparable(value: Any) -> str | tuple | None:
@@ -464,15 +609,15 @@ def _without_no_value(choice: tuple) -> list[Any]:
 def _subnets(choice: tuple[str, str, str]) -> list[str] | Unknown:
     block, count, host_bits = choice
     try:
-        network = parse_cidr(block)
+        network = parse_cidr(block, exact=True)
     except ValueError as error:
-        return Unknown(f"Fn::Cidr {list(choice)} is invalid: {error}")
+        return Unknown(f"Fn::Cidr {describe(list(choice))} is invalid: {error}")
     if not (count.isascii() and count.isdigit() and host_bits.isascii() and host_bits.isdigit()):
-        return Unknown(f"Fn::Cidr {list(choice)} is invalid: count and host bits must be whole numbers")
+        return Unknown(f"Fn::Cidr {describe(list(choice))} is invalid: count and host bits must be whole numbers")
     bits = BITS[network.version]
     prefix = bits - int(host_bits)
     if not network.prefixlen <= prefix <= bits or not 1 <= int(count) <= 256:
-        return Unknown(f"Fn::Cidr {list(choice)} is invalid: cannot cut /{prefix} subnets from {block}")
+        return Unknown(f"Fn::Cidr {describe(list(choice))} is invalid: cannot cut /{prefix} subnets from {block}")
     step = 1 << (bits - prefix)
     available = network.num_addresses // step
     return [f"{format_address(network.version, network.first + index * step)}/{prefix}" for index in range(min(int(count), available))]

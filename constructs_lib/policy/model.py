@@ -9,6 +9,7 @@ them: a launch template) and the groups that sit on it together; EC2 unites thei
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Callable
 
 from .cidr import Network
 from .findings import Finding, Location
@@ -21,13 +22,15 @@ _TCP_CAPABLE = frozenset({"tcp", "all", "unknown"})
 Source = namedtuple("Source", "kind label network", defaults=(None,))
 
 
-class Permission(namedtuple("Permission", "group protocol ports source origin rule_label certain")):
+class Permission(namedtuple("Permission", "group protocol ports source origin rule_label certain assumption", defaults=((),))):
     """One normalized ingress permission of one group.
 
     ``protocol`` is tcp, udp, icmp, icmpv6, all, unknown or a protocol number; ``ports`` the inclusive
     port range (all ports for ``all``), or ``None`` where ports do not apply. ``certain`` is False when
     the protocol or ports were unknown at synth time and were widened to "anything". ``origin`` is the
     resource that declared it, ``rule_label`` the rule inside it (``Web.SecurityGroupIngress[0]``).
+    ``assumption`` is the assignment of conditions it exists under, ``((template, condition), truth)``
+    pairs (empty: whatever the conditions are).
     """
 
     __slots__ = ()
@@ -44,14 +47,14 @@ class Permission(namedtuple("Permission", "group protocol ports source origin ru
 Group = namedtuple("Group", "key location defined kind fix", defaults=("security group", None))
 
 #: One network interface (or a template for them) and the keys of the groups on it. ``unresolved`` lists why some
-#: group could not be determined.
-Attachment = namedtuple("Attachment", "key location kind name groups unresolved", defaults=((),))
+#: group could not be determined; ``assumption`` as for a permission.
+Attachment = namedtuple("Attachment", "key location kind name groups unresolved assumption", defaults=((), ()))
 
 
 class Inventory:
     """Everything the templates say about what may reach their network interfaces."""
 
-    __slots__ = ("groups", "permissions", "attachments", "findings", "templates", "rules_read")
+    __slots__ = ("groups", "permissions", "attachments", "findings", "templates", "rules_read", "possible")
 
     def __init__(self) -> None:
         self.groups: dict[str, Group] = {}
@@ -60,6 +63,8 @@ class Inventory:
         self.findings: list[Finding] = []
         self.templates = 0
         self.rules_read = 0
+        #: Whether an assignment ``{(template, condition): truth}`` can hold (the templates' conditions decide).
+        self.possible: Callable[[dict[tuple[str, str], bool]], bool] = lambda assignment: True
 
 
 __all__ = ["ALL_PORTS", "Attachment", "Group", "Inventory", "Location", "Network", "Permission", "Source"]

@@ -11,12 +11,14 @@ they could make the port open.
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .cidr import PUBLIC_SIZE, is_public
 from .config import GuardPolicy
 from .findings import Finding, Location, Rule
+from .intrinsics import MAX_ASSUMED
 from .model import Attachment, Group, Inventory, Permission
 from .reach import Thresholds, Verdict, verdict
 
@@ -40,36 +42,34 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
             for port in numbers[bisect_left(numbers, low):bisect_right(numbers, high)]:
                 reaching.setdefault(permission.group, {}).setdefault(port, []).append(permission)
 
-    opened: dict[tuple[str, int], Rule] = {}
+    reported: set[tuple[str, Rule, int]] = set()  # (group or attachment, rule, port) already reported
     # (origin, rule, why) -> the ports it may open and, for rules of unknown ports, the sources, both in order
     doubtful: dict[tuple[Location, str, str], tuple[dict[int, None], dict[str, None]]] = {}
     for key, by_port in reaching.items():
         group = inventory.groups.get(key) or Group(key, next(iter(by_port.values()))[0].origin, False)
         for port, name in ports:
-            permissions = by_port.get(port)
-            if not permissions:
-                continue
-            definite = [p for p in permissions if p.certain and p.source.network is not None]
-            found = verdict([p.source.network for p in definite], policy.thresholds)
-            if found.families:
-                opened[(key, port)] = Rule.WORLD_OPEN_ADMIN_PORT if found.world else Rule.BROAD_ADMIN_SOURCE
-                # a group the templates only refer to (sg-..., imported) is anchored at a rule that opens it
-                anchor = group.location if group.defined else min((p.origin for p in definite), key=lambda o: (o.template, o.logical_id))
-                findings.append(_open_finding(anchor, _group_subject(group), port, name, found, definite, policy.thresholds, group.fix))
-                if found.world:
-                    continue
-            for permission in permissions:
-                if permission.certain and permission.source.network is not None:
-                    continue  # definite: already measured
-                if _could_open(permission, definite, found, policy.thresholds):
-                    reason = _doubt(permission, policy)
-                    doubt = doubtful.setdefault((permission.origin, permission.rule_label, reason), ({}, {}))
-                    doubt[0][port] = None
-                    if permission.source.network is not None:
-                        doubt[1][permission.source.label] = None
+            for permissions in _scenarios(by_port.get(port, ()), (), inventory.possible):
+                definite = [p for p in permissions if p.certain and p.source.network is not None]
+                found = verdict([p.source.network for p in definite], policy.thresholds)
+                if found.families:
+                    # a group the templates only refer to (sg-..., imported) is anchored at a rule that opens it
+                    anchor = group.location if group.defined else min((p.origin for p in definite), key=lambda o: (o.template, o.logical_id))
+                    _report(findings, reported, key, _open_finding(anchor, _group_subject(group), port, name, found, definite, policy.thresholds, group.fix))
+                    if found.world:
+                        continue
+                for permission in permissions:
+                    if permission.certain and permission.source.network is not None:
+                        continue  # definite: already measured
+                    if _could_open(permission, definite, found, policy.thresholds):
+                        reason = _doubt(permission, policy)
+                        doubt = doubtful.setdefault((permission.origin, permission.rule_label, reason), ({}, {}))
+                        doubt[0][port] = None
+                        if permission.source.network is not None:
+                            doubt[1][permission.source.label] = None
 
     for attachment in inventory.attachments:
-        findings.extend(_attachment_findings(attachment, reaching, opened, ports, policy.thresholds))
+        for finding in _attachment_findings(attachment, reaching, ports, policy.thresholds, inventory.possible):
+            _report(findings, reported, f"attachment {attachment.key}", finding)
 
     for (origin, label, reason), (doubtful_ports, sources) in doubtful.items():
         port_list = ", ".join(f"{port} ({policy.admin_ports[port]})" for port in doubtful_ports)
@@ -80,30 +80,63 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
     return sorted(set(findings), key=Finding.sort_key)
 
 
+def _report(findings: list[Finding], reported: set[tuple[str, Rule, int]], subject: str, finding: Finding) -> None:
+    """Add an open-port finding unless the same rule was reported for the same group (or attachment) and port,
+    under another assignment of the conditions."""
+    key = (subject, finding.rule, finding.port)
+    if key not in reported:
+        reported.add(key)
+        findings.append(finding)
+
+
+def _scenarios(
+    permissions: Sequence[Permission], required: tuple, possible: Callable[[dict[tuple[str, str], bool]], bool],
+) -> list[Sequence[Permission]]:
+    """The sets of ``permissions`` that can exist together: one per assignment of the conditions they exist under
+    (and that agrees with ``required``); all of them at once when no condition decides any, or too many do."""
+    if not required and not any(p[7] for p in permissions):
+        return [permissions] if permissions else []
+    names = sorted({name for p in permissions for name, _ in p[7]} | {name for name, _ in required})
+    if len(names) > MAX_ASSUMED:
+        return [permissions]
+    scenarios: dict[tuple[int, ...], Sequence[Permission]] = {}
+    for truths in itertools.product((True, False), repeat=len(names)):
+        assignment = dict(zip(names, truths))
+        if any(assignment[name] is not truth for name, truth in required) or not possible(assignment):
+            continue
+        members = tuple(index for index, p in enumerate(permissions) if all(assignment[name] is truth for name, truth in p[7]))
+        if members and members not in scenarios:
+            scenarios[members] = [permissions[index] for index in members]
+    return list(scenarios.values())
+
+
 def _attachment_findings(
     attachment: Attachment,
     reaching: dict[str, dict[int, list[Permission]]],
-    opened: dict[tuple[str, int], Rule],
     ports: list[tuple[int, str]],
     thresholds: Thresholds | None,
+    possible: Callable[[dict[tuple[str, str], bool]], bool],
 ) -> list[Finding]:
-    """What the union of an attachment's groups opens that none of its groups opens alone."""
+    """What the union of an attachment's groups opens that none of its groups opens alone (under one assignment
+    of the conditions)."""
     members = [key for key in attachment.groups if key in reaching]
     if len(members) < 2:
         return []
     findings = []
     for port, name in ports:
-        definite = [p for key in members for p in reaching[key].get(port, ()) if p.certain and p.source.network is not None]
-        found = verdict([p.source.network for p in definite], thresholds)
-        if not found.families:
-            continue
-        alone = [opened.get((key, port)) for key in members]
-        if Rule.WORLD_OPEN_ADMIN_PORT in alone or (not found.world and Rule.BROAD_ADMIN_SOURCE in alone):
-            continue  # a group already reports it (at least as strongly)
-        groups = sorted({_group_name(p.group) for p in definite})
-        subject = f"{attachment.kind} {attachment.name} (security groups {' and '.join(groups)} on one network interface)"
-        finding = _open_finding(attachment.location, subject, port, name, found, definite, thresholds, None)
-        findings.append(finding._replace(message=finding.message + "; no group alone does, but EC2 unites the rules of the groups on an interface"))
+        together = [p for key in members for p in reaching[key].get(port, ())]
+        for permissions in _scenarios(together, attachment.assumption, possible):
+            definite = [p for p in permissions if p.certain and p.source.network is not None]
+            found = verdict([p.source.network for p in definite], thresholds)
+            if not found.families:
+                continue
+            alone = [verdict([p.source.network for p in definite if p.group == key], thresholds) for key in members]
+            if any(one.world for one in alone) or (not found.world and any(one.families for one in alone)):
+                continue  # a group already reports it (at least as strongly)
+            groups = sorted({_group_name(p.group) for p in definite})
+            subject = f"{attachment.kind} {attachment.name} (security groups {' and '.join(groups)} on one network interface)"
+            finding = _open_finding(attachment.location, subject, port, name, found, definite, thresholds, None)
+            findings.append(finding._replace(message=finding.message + "; no group alone does, but EC2 unites the rules of the groups on an interface"))
     return findings
 
 

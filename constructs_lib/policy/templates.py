@@ -22,11 +22,14 @@ if TYPE_CHECKING:
 
 _TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
-#: CloudFormation's YAML short forms (``!Ref`` ...); any other ``!tag`` is refused.
+#: CloudFormation's YAML short forms (``!Ref`` ...), with the rule functions of the ``Rules`` section
+#: (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-rules.html);
+#: any other ``!tag`` is refused.
 SHORT_FORMS = frozenset(
     {
         "Ref", "Condition", "Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select",
         "Split", "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length", "GetStackOutput",
+        "Contains", "EachMemberEquals", "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll",
     }
 )
 _SECTIONS = frozenset(
@@ -41,6 +44,8 @@ _RESOURCE_ATTRIBUTES = frozenset(
         "CreationPolicy", "UpdatePolicy", "Version",
     }
 )
+#: What the SAM transform adds (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-specification-resource-attributes.html).
+_SAM_RESOURCE_ATTRIBUTES = _RESOURCE_ATTRIBUTES | {"IgnoreGlobals"}
 
 
 class TemplateError(Exception):
@@ -162,12 +167,18 @@ def structure_problems(body: dict[str, Any]) -> list[tuple[str, str]]:
     problems = []
     transforms = body.get("Transform")
     sam = transforms == "AWS::Serverless-2016-10-31" or (isinstance(transforms, list) and "AWS::Serverless-2016-10-31" in transforms)
+    # A macro rewrites the template before CloudFormation reads its resources, and may take attributes of its own
+    # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-macros.html); its transform is
+    # unverifiable in its own right (readers.KNOWN_TRANSFORMS).
+    names = transforms if isinstance(transforms, list) else [transforms] if transforms is not None else []
+    macro = any(not (isinstance(name, str) and name.startswith("AWS::")) for name in names)
     for section in body:
         if section not in _SECTIONS and not (sam and section == "Globals"):
             problems.append((str(section), f"{section!r} is not a template section CloudFormation knows"))
     for section in ("Parameters", "Mappings", "Conditions", "Outputs"):
         if section in body and not isinstance(body[section], dict):
             problems.append((section, f"{section} is a {_kind(body[section])}, not a mapping"))
+    attributes = _SAM_RESOURCE_ATTRIBUTES if sam else _RESOURCE_ATTRIBUTES
     resources = body["Resources"]
     if not isinstance(resources, dict):
         return problems + [("Resources", f"Resources is a {_kind(resources)}, not a mapping of logical ids to resources")]
@@ -187,7 +198,7 @@ def structure_problems(body: dict[str, Any]) -> list[tuple[str, str]]:
         elif not isinstance(resource["Type"], str) or not resource["Type"]:
             problems.append((f"{place}.Type", f"Type is a {_kind(resource['Type'])}, not a resource type name"))
         for attribute in resource:
-            if attribute not in _RESOURCE_ATTRIBUTES:
+            if attribute not in attributes and not macro:
                 problems.append((f"{place}.{attribute}", f"{attribute!r} is not a resource attribute CloudFormation knows"))
         if "Properties" in resource and not isinstance(resource["Properties"], dict):
             problems.append((f"{place}.Properties", f"Properties is a {_kind(resource['Properties'])}, not a mapping"))

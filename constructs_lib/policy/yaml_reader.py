@@ -32,6 +32,27 @@ class _CloudFormationLoader(_Base):  # type: ignore[misc, valid-type]
     def problem(self, node: yaml.Node, message: str) -> None:
         self.problems.append((f"line {node.start_mark.line + 1}", message))
 
+    # YAML separates tokens on a line with spaces or tabs (https://yaml.org/spec/1.1/#s-white); PyYAML refuses a
+    # tab there ("Encrypted: True<TAB># note"), CloudFormation does not. A tab in indentation stays an error.
+    def scan_plain_spaces(self, indent: int, start_mark: Any) -> Any:
+        length = 0
+        while self.peek(length) in " \t":
+            length += 1
+        if "\t" not in self.prefix(length):
+            return super().scan_plain_spaces(indent, start_mark)
+        whitespace = self.prefix(length)
+        self.forward(length)
+        if self.peek() in "\0\r\n\x85\u2028\u2029":  # white space before a line break: folded as usual
+            return super().scan_plain_spaces(indent, start_mark)
+        return [whitespace]  # before a comment (which ends the scalar) or inside the scalar
+
+    def scan_to_next_token(self) -> None:
+        super().scan_to_next_token()
+        while self.peek() == "\t" and self.buffer[self.pointer - self.column:self.pointer].strip(" "):
+            while self.peek() in " \t":
+                self.forward()
+            super().scan_to_next_token()
+
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # A node constructed a second time is reached through an alias (*name).
         if node in self.constructed_objects and node not in self.reported_aliases:

@@ -72,6 +72,16 @@ class Context:
         self.inventory = inventory
         self.templates = {template.name: (template, resolver) for template, resolver in zip(templates, resolvers_for(templates))}
         self.group_names: dict[str, dict[str, str]] = {template.name: {} for template in templates}
+        #: The assignment of conditions the resource being read is read under, as permissions record it.
+        self.assumption: tuple[tuple[tuple[str, str], bool], ...] = ()
+        inventory.possible = self.possible
+
+    def possible(self, assignment: dict[tuple[str, str], bool]) -> bool:
+        """Whether conditions of the templates may take these truth values together."""
+        by_template: dict[str, dict[str, bool]] = {}
+        for (template, condition), truth in assignment.items():
+            by_template.setdefault(template, {})[condition] = truth
+        return all(self.templates[template][1].possible(part) for template, part in by_template.items())
 
 
 class Resource:
@@ -126,13 +136,14 @@ class Resource:
         return key
 
     def permit(self, group: str, protocol: str, ports: tuple[int, int] | None, source: Source, label: str, certain: bool = True) -> None:
-        permission = (group, protocol, ports, source, self.location, label, certain)
+        permission = (group, protocol, ports, source, self.location, label, certain, self.context.assumption)
         self.context.inventory.permissions.append(_new_tuple(Permission, permission))
 
     def attach(self, kind: str, name: str, groups: Sequence[str], unresolved: Sequence[str] = (), suffix: str = "") -> None:
         """Record a network interface (or template of them) on which ``groups`` sit together."""
         key = self.key + suffix
-        self.context.inventory.attachments.append(Attachment(key, self.location, kind, name, tuple(groups), tuple(unresolved)))
+        self.context.inventory.attachments.append(
+            Attachment(key, self.location, kind, name, tuple(groups), tuple(unresolved), self.context.assumption))
 
     # --- values ----------------------------------------------------------------------------------
 
@@ -206,7 +217,7 @@ def group_key(value: Any, field: str, group_names: dict[str, str] | None = None)
         return f"id:{value}"
     import json
 
-    return f"unresolved:{json.dumps(value, sort_keys=True, default=str)}"
+    return f"unresolved:{json.dumps(value, sort_keys=True, default=str)}"  # a literal of the template
 
 
 #: Builds a namedtuple from all its fields without the generated ``__new__`` (twice as fast: one per rule).
@@ -282,8 +293,9 @@ def _resources(template: Template, context: Context) -> Iterator[Resource]:
     resources = body.get("Resources")
     for logical_id, body_of in resources.items() if isinstance(resources, dict) else ():
         if isinstance(logical_id, str) and logical_id.startswith("Fn::ForEach::"):
-            _finding(context, Location(template.name, logical_id, None, template.path), Rule.UNVERIFIABLE_INGRESS,
-                     "Fn::ForEach resources are expanded only at deploy time")
+            if _loop_may_create_read_type(body_of):
+                _finding(context, Location(template.name, logical_id, None, template.path), Rule.UNVERIFIABLE_INGRESS,
+                         "Fn::ForEach resources are expanded only at deploy time")
             continue
         if not isinstance(body_of, dict) or not isinstance(body_of.get("Type"), str):
             continue  # a structure problem, reported from template.problems
@@ -294,6 +306,20 @@ def _resources(template: Template, context: Context) -> Iterator[Resource]:
             yield Resource(template, str(logical_id), body_of, context)
 
 
+def _loop_may_create_read_type(loop: Any) -> bool:
+    """Whether a ``Fn::ForEach`` loop (``[identifier, collection, fragment]``) may create a resource some reader
+    reads: its fragment names such a type, a type it cannot tell, or is not a fragment at all."""
+    if not (type(loop) is list and len(loop) == 3 and type(loop[2]) is dict):
+        return True
+    for key, body in loop[2].items():
+        if isinstance(key, str) and key.startswith("Fn::ForEach::"):
+            if _loop_may_create_read_type(body):
+                return True
+        elif type(body) is not dict or type(body.get("Type")) is not str or body["Type"] in READERS:
+            return True
+    return False
+
+
 def _define_security_group(resource: Resource) -> None:
     key = resource.define_group()
     name = resource.properties.get("GroupName")
@@ -302,22 +328,57 @@ def _define_security_group(resource: Resource) -> None:
 
 
 def _read(resource: Resource) -> None:
+    """Run the resource's reader once, or once per assignment of the conditions that decide it (its own
+    ``Condition``, true, and those its ``Fn::If`` choose by) and value of the parameters with ``AllowedValues``
+    its values come from, so values chosen by one condition or parameter pair up."""
     reader = READERS.get(resource.type)
     if reader is None:
         return
     properties = resource.body.get("Properties", {})
     if not isinstance(properties, dict):
         return  # a structure problem, reported from template.problems
-    for key in properties:
-        if type(key) is str and key[:4] == "Fn::":
+    resolver, context, inventory = resource.resolver, resource.context, resource.context.inventory
+    marks = (len(inventory.permissions), len(inventory.attachments), len(inventory.findings), inventory.rules_read)
+    resolver.consulted, resolver.consulted_parameters = set(), set()
+    _read_properties(resource, reader, properties)  # every value at once: which conditions and parameters matter?
+    condition = resource.body.get("Condition")
+    condition = condition if type(condition) is str and condition in resolver.conditions else None
+    names = resolver.consulted | ({condition} if condition is not None else set())
+    readings = resolver.readings(names, resolver.consulted_parameters, condition)
+    if not readings:
+        return  # nothing to pair, or too much to enumerate: every value at once stays (it can only over-report)
+    del inventory.permissions[marks[0]:], inventory.attachments[marks[1]:], inventory.findings[marks[2]:]
+    start, rules_before, rules = marks[2], marks[3], 0
+    inventory.rules_read = rules_before
+    for assignment, values in readings:
+        resolver.assumed, resolver.fixed = assignment, values
+        context.assumption = tuple(((resource.template.name, name), truth) for name, truth in assignment.items())
+        try:
+            _read_properties(resource, reader, properties)
+        finally:
+            resolver.assumed, resolver.fixed, context.assumption = {}, {}, ()
+        rules, inventory.rules_read = max(rules, inventory.rules_read - rules_before), rules_before
+    inventory.rules_read += rules  # the rules of the resource, not of each assignment
+    for found, mark in ((inventory.permissions, marks[0]), (inventory.attachments, marks[1]), (inventory.findings, start)):
+        found[mark:] = dict.fromkeys(found[mark:])  # what several readings find alike, once
+
+
+def _read_properties(resource: Resource, reader: Callable[[Resource], None], properties: dict) -> None:
+    """Read each value ``Properties`` may deploy as (both literal branches of a ``Fn::If``)."""
+    branches = resource.resolver.candidates(properties) if len(properties) == 1 and "Fn::If" in properties else (properties,)
+    for branch in branches:
+        if branch is NO_VALUE:
+            branch = {}
+        if type(branch) is not dict or any(type(key) is str and key[:4] == "Fn::" for key in branch):
             resource.unverifiable("its Properties are produced at deploy time (an intrinsic or a transform)")
-            return
-    try:
-        reader(resource)
-    except Exception as error:  # noqa: BLE001 - contract 1: a reader bug is reported, never a pass
-        _finding(resource.context, resource.location, Rule.VALIDATION_FAILED,
-                 f"the guard could not read this {resource.type} ({type(error).__name__}: {error}); this is a bug in the "
-                 "guard, please report it; the resource is unchecked")
+            continue
+        resource.properties = branch
+        try:
+            reader(resource)
+        except Exception as error:  # noqa: BLE001 - contract 1: a reader bug is reported, never a pass
+            _finding(resource.context, resource.location, Rule.VALIDATION_FAILED,
+                     f"the guard could not read this {resource.type} ({type(error).__name__}: {error}); this is a bug in "
+                     "the guard, please report it; the resource is unchecked")
 
 
 def _check_transforms(template: Template, context: Context) -> None:

@@ -7,11 +7,10 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resou
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
-from ..cidr import parse_cidr
-from ..intrinsics import MAX_CANDIDATES, NO_VALUE, Resolver, ResourceRef, Unknown
+from ..cidr import has_host_bits, parse_cidr
+from ..intrinsics import MAX_CANDIDATES, NO_VALUE, Resolver, ResourceRef, Unknown, describe
 from ..model import ALL_PORTS, Source
 from . import Resource, reads
 
@@ -166,9 +165,10 @@ def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict,
     ports = port_range(protocol, entry.get("FromPort"), entry.get("ToPort"))
     if isinstance(ports, _Problem):
         return [ports]
+    certain = not isinstance(ports, Unknown)  # a port of a resource (Fn::GetAtt Db.Endpoint.Port): any port
     for source in sources:
         for group in groups:
-            resource.permit(group, protocol, ports, source, label)  # type: ignore[arg-type]
+            resource.permit(group, protocol, ports if certain else ALL_PORTS, source, label, certain)  # type: ignore[arg-type]
     return []
 
 
@@ -202,7 +202,7 @@ def _source(resource: Resource, field: str, value: Any) -> list[Source | _Proble
         return list(prefix_list_sources(resource, value))
     if isinstance(value, (ResourceRef, str)):
         return [Source("security-group", resource.group_key(value, "GroupName" if field == "SourceSecurityGroupName" else "GroupId"))]
-    return [_Problem(f"{field} {json.dumps(value, default=str)} is not a security group")]
+    return [_Problem(f"{field} {describe(value)} is not a security group")]
 
 
 def prefix_list_sources(resource: Resource, value: Any) -> Iterator[Source | _Problem]:
@@ -226,18 +226,20 @@ def prefix_list_sources(resource: Resource, value: Any) -> Iterator[Source | _Pr
     if isinstance(value, str):
         yield Source("prefix-list", value)
     else:
-        yield _Problem(f"SourcePrefixListId {json.dumps(value, default=str)} is not a prefix-list id")
+        yield _Problem(f"SourcePrefixListId {describe(value)} is not a prefix-list id")
 
 
-def cidr_source(field: str, value: Any, family: int | None) -> Source | _Problem:
-    """A CIDR source, or a message saying why ``value`` is not a valid CIDR for ``field``."""
+def cidr_source(field: str, value: Any, family: int | None, *, exact: bool = False) -> Source | _Problem:
+    """A CIDR source, or a message saying why ``value`` is not a valid CIDR for ``field``. EC2 keeps the network
+    part of a block with host bits (the label says so); ``exact`` refuses it, for services that do not document that."""
     if type(value) is str:
-        key = (field, value, family)
+        key = (field, value, family, exact)
         source = _cidr_sources.get(key)
         if source is None:
             try:
-                network = parse_cidr(value, family=family)
-                source = _cidr_sources[key] = Source("cidr", str(network), network)
+                network = parse_cidr(value, family=family, exact=exact)
+                label = f"{value} (EC2 keeps its network part, {network})" if has_host_bits(value, family) else str(network)
+                source = _cidr_sources[key] = Source("cidr", label, network)
             except ValueError as error:
                 source = _cidr_sources[key] = _Problem(f"{field} {error}")
         return source
@@ -245,12 +247,12 @@ def cidr_source(field: str, value: Any, family: int | None) -> Source | _Problem
         return Source("unknown", f"{field} unknown at synth time: {value.reason}")
     if isinstance(value, ResourceRef):
         return Source("unknown", f"{field} is the deploy-time value of resource {value.logical_id}")
-    return _Problem(f"{field} {json.dumps(value, default=str)} is not a CIDR string")
+    return _Problem(f"{field} {describe(value)} is not a CIDR string")
 
 
-#: Sources of literal CIDRs, by (field, text, family): both results are immutable, and formatting a network
+#: Sources of literal CIDRs, by (field, text, family, exact): both results are immutable, and formatting a network
 #: back to text dominated the cost of a CIDR rule.
-_cidr_sources: dict[tuple[str, str, int | None], Source | _Problem] = {}
+_cidr_sources: dict[tuple[str, str, int | None, bool], Source | _Problem] = {}
 
 
 def protocol_name(value: Any) -> str | Unknown | _Problem:
@@ -260,7 +262,7 @@ def protocol_name(value: Any) -> str | Unknown | _Problem:
     if isinstance(value, Unknown):
         return value
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return _Problem(f"IpProtocol {json.dumps(value, default=str)} is not a protocol")
+        return _Problem(f"IpProtocol {describe(value)} is not a protocol")
     text = str(value)
     if text.lower() in _NAMED_PROTOCOLS:
         return text.lower()
@@ -289,12 +291,14 @@ def port_range(protocol: str | Unknown, from_value: Any, to_value: Any) -> tuple
         for name, value in (("FromPort", from_value), ("ToPort", to_value)):
             if isinstance(value, Unknown):
                 return value
+            if isinstance(value, ResourceRef):  # Fn::GetAtt Db.Endpoint.Port: a port, known at deploy time
+                return Unknown(f"{name} is {describe(value)}, known only at deploy time")
             if type(value) is int:
                 ports.append(value)
             elif value is None or value is NO_VALUE:
                 ports.append(-1)  # EC2 rejects this; count it as every port rather than none
             elif not _is_integer(str(value)) or isinstance(value, bool):  # also refuses 22.0
-                return _Problem(f"{name} {json.dumps(value, default=str)} is not a whole number")
+                return _Problem(f"{name} {describe(value)} is not a whole number")
             else:
                 ports.append(int(value))
         low, high = ports

@@ -8,7 +8,7 @@ service's own way to close the port. Documentation for each is named in RULES.md
 from __future__ import annotations
 
 from ..cidr import parse_address, parse_cidr
-from ..intrinsics import NO_VALUE, ResourceRef, Unknown
+from ..intrinsics import NO_VALUE, ResourceRef, Unknown, describe
 from ..model import ALL_PORTS, Source
 from . import Resource, reads
 from .ec2 import cidr_source
@@ -161,17 +161,17 @@ def _collect_options(resource: Resource, node: Any, into: dict[str, list[Any]]) 
 def _ssh_restriction(resource: Resource, group: str, value: Any) -> None:
     """``SSHSourceRestriction``: ``protocol, fromPort, toPort, source`` (a CIDR, a group name or id)."""
     label = "option SSHSourceRestriction"
-    if isinstance(value, Unknown):
-        for port in (22,):
-            resource.permit(group, "tcp", (port, port), Source("unknown", f"{label} unknown at synth time: {value.reason}"), label)
+    if isinstance(value, (Unknown, ResourceRef)):
+        why = value.reason if isinstance(value, Unknown) else f"it is {describe(value)}"
+        resource.permit(group, "tcp", (22, 22), Source("unknown", f"{label} unknown at synth time: {why}"), label)
         return
     parts = [part.strip() for part in str(value).split(",")]
     if len(parts) != 4 or not all(part.isascii() and part.isdigit() for part in parts[1:3]):
-        resource.malformed(f"{label} {value!r} is not 'protocol, fromPort, toPort, source' (e.g. 'tcp, 22, 22, 203.0.113.10/32')")
+        resource.malformed(f"{label} {_quoted(value)} is not 'protocol, fromPort, toPort, source' (e.g. 'tcp, 22, 22, 203.0.113.10/32')")
         return
     protocol, low, high, origin = parts[0].lower(), int(parts[1]), int(parts[2]), parts[3]
     if protocol not in ("tcp", "udp", "-1", "all") or not 0 <= low <= high <= 65535:
-        resource.malformed(f"{label} {value!r} has an unknown protocol or a bad port range")
+        resource.malformed(f"{label} {_quoted(value)} has an unknown protocol or a bad port range")
         return
     ports = ALL_PORTS if protocol in ("-1", "all") else (low, high)
     name = "all" if protocol in ("-1", "all") else protocol
@@ -183,6 +183,11 @@ def _ssh_restriction(resource: Resource, group: str, value: Any) -> None:
         resource.malformed(source)
     else:
         resource.permit(group, name, ports, source, label)
+
+
+def _quoted(value: Any, quote: str = "'") -> str:
+    """A value in a message: a string in quotes (none: ``quote=''``), anything else as template text."""
+    return f"{quote}{value}{quote}" if isinstance(value, str) else describe(value)
 
 
 # --- Lightsail -----------------------------------------------------------------------------------
@@ -256,12 +261,13 @@ def _lightsail_port(resource: Resource, group: str, port: Any, label: str) -> No
                         continue
                     certain = True
                 if name in ("tcp", "udp"):  # an unknown protocol may be "all": every port
-                    if type(low) is int and type(high) is int and 0 <= low <= high <= 65535:
-                        ports = (low, high)
-                    elif isinstance(low, Unknown) or isinstance(high, Unknown):
+                    first, last = port_number(low), port_number(high)
+                    if isinstance(first, Unknown) or isinstance(last, Unknown):
                         certain = False
+                    elif first is not None and last is not None and 0 <= first <= last <= 65535:
+                        ports = (first, last)
                     else:
-                        resource.malformed(f"{label}: port range {low}-{high} is not within 0-65535")
+                        resource.malformed(f"{label}: port range {_quoted(low, '')}-{_quoted(high, '')} is not within 0-65535")
                         continue
                 elif name in ("icmp", "icmpv6"):
                     ports = None
@@ -282,7 +288,7 @@ def _lightsail_sources(resource: Resource, port: dict, label: str) -> list[Sourc
             for value in values:
                 if isinstance(value, str) and "/" not in value:
                     value = f"{value}/{32 if family == 4 else 128}"
-                source = cidr_source(f"{label}.{field}", value, family)
+                source = cidr_source(f"{label}.{field}", value, family, exact=True)
                 if isinstance(source, str):
                     resource.malformed(source)
                 else:
@@ -290,10 +296,12 @@ def _lightsail_sources(resource: Resource, port: dict, label: str) -> list[Sourc
     for values in resource.resolver.lists(port["CidrListAliases"]) if "CidrListAliases" in port else ():
         given = True
         for value in values if isinstance(values, list) else [values]:
-            if value == "lightsail-connect":
+            if isinstance(value, Unknown):
+                sources.append(Source("unknown", f"{label}.CidrListAliases unknown at synth time: {value.reason}"))
+            elif value == "lightsail-connect":
                 sources.append(Source("service", "lightsail-connect (the Lightsail console's browser client)"))
             else:
-                sources.append(Source("unknown", f"{label}.CidrListAliases {value!r} is not a known alias"))
+                sources.append(Source("unknown", f"{label}.CidrListAliases {_quoted(value)} is not a known alias"))
     if not given:
         sources += [ANYWHERE_IPV4, ANYWHERE_IPV6]  # no restriction: all addresses, as the console shows it
     return sources
@@ -332,7 +340,7 @@ def gamelift_fleet(resource: Resource) -> None:
                 resource.malformed(f"{label} is not an object")
                 continue
             for value in resource.resolver.candidates(permission.get("IpRange")):
-                source = cidr_source(f"{label}.IpRange", value, 4)
+                source = cidr_source(f"{label}.IpRange", value, 4, exact=True)
                 if isinstance(source, str):
                     resource.malformed(source)
                 else:
@@ -343,9 +351,24 @@ def _gamelift_permission(resource: Resource, group: str, permission: dict, sourc
     for protocol in resource.resolver.strings(permission.get("Protocol")):
         for low in resource.resolver.candidates(permission.get("FromPort")):
             for high in resource.resolver.candidates(permission.get("ToPort")):
-                if isinstance(protocol, Unknown) or isinstance(low, Unknown) or isinstance(high, Unknown):
+                first, last = port_number(low), port_number(high)
+                if isinstance(protocol, Unknown) or isinstance(first, Unknown) or isinstance(last, Unknown):
                     resource.permit(group, "unknown", ALL_PORTS, source, label, certain=False)
-                elif protocol.upper() not in ("TCP", "UDP") or not (type(low) is int and type(high) is int and 1 <= low <= high <= 60000):
+                elif protocol.upper() not in ("TCP", "UDP") or first is None or last is None or not 1 <= first <= last <= 60000:
                     resource.malformed(f"{label} is not a TCP/UDP port range within 1-60000")
                 else:
-                    resource.permit(group, protocol.lower(), (low, high), source, label)
+                    resource.permit(group, protocol.lower(), (first, last), source, label)
+
+
+def port_number(value: Any) -> int | Unknown | None:
+    """A port as CloudFormation passes it to a service: an integer, or a string of digits (a ``Ref`` to a ``Number``
+    parameter is a string); a deploy-time value is ``Unknown``; anything else ``None``."""
+    if type(value) is int:
+        return value
+    if type(value) is str and value.isascii() and value.isdigit():
+        return int(value)
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, ResourceRef):
+        return Unknown(f"the port is {describe(value)}, known only at deploy time")
+    return None
