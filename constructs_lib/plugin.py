@@ -45,10 +45,8 @@ from .policy import (
 )
 from .guard.validation_report import GUARD_REPORT_FILE
 from .policy.config import check_reason
+from .policy.findings import UNACKNOWLEDGEABLE, acknowledged_check
 from .version import package_version
-
-#: Rules a user cannot accept: fix the app or the template instead.
-UNACKNOWLEDGEABLE = (Rule.VALIDATION_FAILED, Rule.MALFORMED_TEMPLATE)
 
 
 def guard_policy(
@@ -243,16 +241,7 @@ def acknowledge_admin_port_finding(construct: IConstruct, rule: Rule, reason: st
     Per-port findings are acknowledged per port, so acknowledging SSH never silences RDP.
     """
     reason = check_reason(reason, "an acknowledgement")
-    if rule in UNACKNOWLEDGEABLE:
-        raise ValueError(f"{rule.id} cannot be acknowledged: fix the error instead (a crashed or unreadable check is never a pass)")
-    if rule.per_port:
-        if port is None:
-            raise ValueError(f"acknowledging {rule.id} needs the port (e.g. port=22)")
-        check = f"{rule.id}[{port}]"
-    else:
-        if port is not None:
-            raise ValueError(f"{rule.id} findings are acknowledged without a port")
-        check = rule.id
+    check = acknowledged_check(rule, port)
     acknowledged_id = f"{PACK_NAME}::{PACK_NAME}-{check}"
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=acknowledged_id, reason=reason))
     return acknowledged_id

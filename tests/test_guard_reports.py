@@ -45,11 +45,15 @@ def test_acknowledged_finding_is_reported_with_its_reason_and_the_other_port_sti
     assert [(s["ruleName"], s["reason"]) for s in guard["suppressedViolations"]] == [
         ("AdminPortGuard-WorldOpenAdminPort[22]", REASON)
     ]
-    # The CLI agrees: RDP fails the run, SSH is listed as acknowledged with the reason
+    # The CLI agrees: RDP fails the run, SSH is listed as acknowledged with the reason, both in the group's one block
     assert guard_main([str(assembly)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert any(line.startswith(f"ACKNOWLEDGED ({REASON}) AdminPortGuard-WorldOpenAdminPort[22]") for line in lines)
-    assert any(line.startswith("ERROR AdminPortGuard-WorldOpenAdminPort[3389]") for line in lines)
+    header = next(index for index, line in enumerate(lines) if line.startswith("Lab Demo ("))
+    assert lines[header].endswith(":") and "Lab.template.json:" in lines[header] and "[Lab/Demo]" in lines[header]
+    block = lines[header + 1:header + 3]
+    assert any(line.startswith(f"  ACKNOWLEDGED ({REASON}) AdminPortGuard-WorldOpenAdminPort[22]") for line in block)
+    assert any(line.startswith("  ERROR AdminPortGuard-WorldOpenAdminPort[3389]") for line in block)
+    assert lines[header + 3].startswith("  Fix: ") and not lines[header + 4].startswith("  Fix: ")  # the fix once
 
 
 def test_json_report_lists_every_finding_with_its_fields(assembly, tmp_path):
