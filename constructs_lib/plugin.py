@@ -52,7 +52,7 @@ from .version import package_version
 def guard_policy(
     scope: IConstruct | None,
     *,
-    admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+    admin_ports: Iterable[int | str] | Mapping[int, str] | str | None = None,
     broad_sources: bool | Thresholds | None = None,
     trusted_prefix_lists: Mapping[str, str] | None = None,
 ) -> GuardPolicy:
@@ -78,7 +78,8 @@ class AdminPortGuard:
     """Policy-validation plugin that fails synthesis when an admin port is open to the internet.
 
     :param scope: the app (or stage) whose context declares the policy (``admin-port-guard``).
-    :param admin_ports: TCP ports treated as admin ports. Default: the context's, else 22, 23, 3389, 5900,
+    :param admin_ports: TCP ports and port profiles (``"cis"``, ``"securityhub-ec2.19"`` ...) treated as admin ports.
+        Default: the context's, else 22, 23, 3389, 5900,
         5985, 5986.
     :param broad_sources: ``False`` turns ``BroadAdminSource`` off, a ``Thresholds`` sets its limits. Default:
         the context's, else more than 65,536 public IPv4 addresses or an IPv6 range larger than a /48.
@@ -91,7 +92,7 @@ class AdminPortGuard:
         self,
         scope: IConstruct | None = None,
         *,
-        admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+        admin_ports: Iterable[int | str] | Mapping[int, str] | str | None = None,
         broad_sources: bool | Thresholds | None = None,
         trusted_prefix_lists: Mapping[str, str] | None = None,
         verbose: bool = False,
@@ -221,7 +222,7 @@ def _crash_violation(error: BaseException, context: cdk.IPolicyValidationContext
 def add_admin_port_guard(
     scope: IConstruct,
     *,
-    admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+    admin_ports: Iterable[int | str] | Mapping[int, str] | str | None = None,
     broad_sources: bool | Thresholds | None = None,
     trusted_prefix_lists: Mapping[str, str] | None = None,
     verbose: bool = False,

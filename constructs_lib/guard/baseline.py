@@ -2,7 +2,8 @@
 
 A fingerprint names what a finding is about, never how it is worded or where it sits in the file: the
 rule with its port (``WorldOpenAdminPort[22]``), the template's identity (a cloud assembly's stack name,
-or a template file's path relative to its git repository's root) and the resource's logical id.
+or a template file's path relative to its git repository's root; outside a repository, its absolute
+path) and the resource's logical id.
 So it survives unrelated edits, reordered or reformatted templates, resources moved in the code that
 keep their logical id, new messages, and running from another folder. Findings that share all of
 these are numbered. SARIF (``partialFingerprints``), GitLab code quality and the baseline use it.
@@ -35,10 +36,11 @@ def identity(finding: Finding) -> str:
     location = finding.location
     if location.template_path is None or location.template != location.template_path:
         return location.template
-    from .sources import repository_root
+    from .sources import git_root
 
     path = os.path.abspath(location.template_path)
-    return os.path.relpath(path, repository_root(path)).replace(os.sep, "/")
+    root = git_root(path)
+    return (os.path.relpath(path, root) if root else path).replace(os.sep, "/")  # in no repository: wherever it is
 
 
 def fingerprints(findings: Sequence[Finding]) -> list[str]:
