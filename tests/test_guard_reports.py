@@ -95,3 +95,31 @@ def test_admin_ports_option_replaces_the_set(tmp_path, capsys):
     assert usage.value.code == 2
     with pytest.raises(ValueError, match="not a TCP port"):
         add_admin_port_guard(cdk.App(), admin_ports=[22, 70000])
+
+
+def test_an_assembly_is_judged_under_the_policy_it_recorded_from_any_folder(assembly, tmp_path, monkeypatch, capsys):
+    # GIVEN the assembly synthesized under the default policy, and folders that declare another one or none
+    recorded = json.loads((assembly / "admin-port-guard-report.json").read_text())["policy"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "cdk.json").write_text(json.dumps({"app": "python app.py", "context": {"admin-port-guard": {"adminPorts": [22]}}}))
+    verdicts = []
+    for folder in (tmp_path, elsewhere):
+        monkeypatch.chdir(folder)
+        status = guard_main([str(assembly), "--format", "json", "--output", str(tmp_path / "r.json")])
+        document = json.loads((tmp_path / "r.json").read_text())
+        verdicts.append((status, [r["ruleName"] for r in document["findings"]], document["policy"]))
+        assert document["policyOrigin"].startswith(f"recorded in {assembly / 'admin-port-guard-report.json'}")
+    # THEN the verdict is the same in both, under the recorded policy (RDP is judged, though ./cdk.json says SSH only)
+    assert verdicts[0] == verdicts[1] == (1, ["AdminPortGuard-WorldOpenAdminPort[22]", "AdminPortGuard-WorldOpenAdminPort[3389]"], recorded)
+    # AND the differing declaration is named, not silently used or ignored
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    guard_main([str(assembly)])
+    out, err = capsys.readouterr()
+    assert f"note: {tmp_path / 'cdk.json'} (context admin-port-guard) declares" in err and "judging it under the recorded one" in err
+    assert f"Policy: recorded in {assembly / 'admin-port-guard-report.json'} (defaults)" in out
+    # AND flags asking for another policy are a mismatch, reported as an error
+    assert guard_main([str(assembly), "--admin-ports", "22"]) == 2
+    assert "A cloud assembly is judged under the policy it was synthesized with" in capsys.readouterr().err
+    assert guard_main([str(assembly), "--admin-ports", "default"]) == 1  # the same policy, spelled as a profile
