@@ -57,3 +57,12 @@ def test_the_profiles_table_is_the_code_s() -> None:
         name: list(ports) for name, ports in PROFILES.items()
     }
     assert all(port in ADMIN_PORT_TABLE for ports in PROFILES.values() for port in ports)  # every port is named
+
+
+def test_each_rule_has_the_section_its_help_link_names() -> None:
+    from constructs_lib.guard.formats import help_uri
+
+    for rule in RULES:
+        assert help_uri(rule).endswith(f"#{rule.id.lower()}")
+        section = RULES_MD.split(f"\n#### {rule.id}\n\n", 1)[1].split("\n", 1)[0]
+        assert section == f"{rule.name}. {rule.summary} Fix: {rule.fix}"
