@@ -16,7 +16,6 @@ crashed or unreadable check is never a pass. Acknowledged findings are left out 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -45,6 +44,8 @@ def identity(finding: Finding) -> str:
 
 def fingerprints(findings: Sequence[Finding]) -> list[str]:
     """One fingerprint per finding, in order."""
+    import hashlib  # not on the text report's path: it costs start-up
+
     seen: dict[str, int] = {}
     result = []
     for finding in findings:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections import namedtuple
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 from ..policy import PACK_NAME, RULES, Finding, GuardPolicy, Rule
 from .baseline import fingerprints, identity
@@ -30,14 +30,9 @@ SRCROOT = "%SRCROOT%"
 RULES_DOCUMENT = "RULES.md"
 
 
-class Outcome(NamedTuple):
-    """What a run adds to its findings: those the ``baseline`` file accepts, its ``stale`` entries (matching no
-    finding), and the names of the ``templates`` checked (JUnit lists the clean ones too)."""
-
-    baselined: frozenset = frozenset()
-    stale: tuple = ()
-    baseline: str | None = None
-    templates: tuple = ()
+#: What a run adds to its findings: those the ``baseline`` file accepts (``baselined``), its ``stale`` entries
+#: (matching no finding), and the names of the ``templates`` checked (JUnit lists the clean ones too).
+Outcome = namedtuple("Outcome", "baselined stale baseline templates", defaults=(frozenset(), (), None, ()))
 
 
 def failing(finding: Finding, outcome: Outcome | None) -> bool:
@@ -52,25 +47,10 @@ def _status(finding: Finding, outcome: Outcome | None) -> str:
 
 
 def help_uri(rule: Rule) -> str:
-    """The rule's section of RULES.md: an absolute URL when the installed distribution names one
-    (``Project-URL: Rules, https://.../RULES.md``), else the document's name and anchor."""
-    return f"{_rules_url() or RULES_DOCUMENT}#{rule.id.lower()}"
-
-
-_RULES_URL: list[str | None] = []
-
-
-def _rules_url() -> str | None:
-    if not _RULES_URL:
-        from importlib.metadata import PackageNotFoundError, metadata
-
-        try:
-            urls = metadata("admin-port-guard").get_all("Project-URL") or []
-        except PackageNotFoundError:
-            urls = []
-        labelled = (entry.partition(",") for entry in urls)
-        _RULES_URL.append(next((url.strip() for label, _, url in labelled if label.strip().lower() == "rules"), None))
-    return _RULES_URL[0]
+    """The rule's section of RULES.md (``RULES.md#worldopenadminport``). A reference, not an absolute URL: the
+    project publishes no documentation site, so SARIF gets no ``helpUri`` (which must be absolute) and its help
+    text carries the link instead."""
+    return f"{RULES_DOCUMENT}#{rule.id.lower()}"
 
 
 def render_text(findings: Sequence[Finding], policy: GuardPolicy | None = None, outcome: Outcome | None = None) -> str:
@@ -174,7 +154,6 @@ def render_sarif(findings: Sequence[Finding], policy: GuardPolicy | None = None,
             "fullDescription": {"text": rule.summary},
             "help": {"text": f"{rule.fix} ({help_uri(rule)})",
                      "markdown": f"**{rule.name}.** {rule.summary}\n\n**Fix.** {rule.fix}\n\n[{RULES_DOCUMENT}: {rule.id}]({help_uri(rule)})"},
-            **({"helpUri": help_uri(rule)} if _rules_url() else {}),  # SARIF wants an absolute URI here
             "defaultConfiguration": {"level": "error"},
             "properties": {"tags": ["security"], "security-severity": "8.0"},
         }
