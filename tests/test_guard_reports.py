@@ -123,3 +123,21 @@ def test_an_assembly_is_judged_under_the_policy_it_recorded_from_any_folder(asse
     assert guard_main([str(assembly), "--admin-ports", "22"]) == 2
     assert "A cloud assembly is judged under the policy it was synthesized with" in capsys.readouterr().err
     assert guard_main([str(assembly), "--admin-ports", "default"]) == 1  # the same policy, spelled as a profile
+
+
+def test_junit_and_gitlab_reports_of_an_assembly_name_its_stacks_and_skip_acknowledged_findings(assembly, tmp_path):
+    from xml.etree import ElementTree
+
+    from test_cli_formats import JUNIT_SCHEMA
+
+    assert guard_main([str(assembly), "--format", "junit", "--output", str(tmp_path / "r.xml")]) == 1
+    text = (tmp_path / "r.xml").read_text()
+    JUNIT_SCHEMA.validate(text)
+    (suite,) = ElementTree.fromstring(text).findall("testsuite")
+    cases = {case.get("name"): case for case in suite.findall("testcase")}
+    assert suite.get("name") == "Lab" and set(cases) == {"AdminPortGuard-WorldOpenAdminPort[22] Demo", "AdminPortGuard-WorldOpenAdminPort[3389] Demo"}
+    assert cases["AdminPortGuard-WorldOpenAdminPort[22] Demo"].find("skipped").get("message") == f"acknowledged: {REASON}"
+    assert cases["AdminPortGuard-WorldOpenAdminPort[3389] Demo"].find("failure").text.startswith(f"{assembly / 'Lab.template.json'}:")
+    assert guard_main([str(assembly), "--format", "gitlab", "--output", str(tmp_path / "r.gitlab")]) == 1
+    (issue,) = json.loads((tmp_path / "r.gitlab").read_text())
+    assert issue["check_name"] == "WorldOpenAdminPort[3389]" and issue["location"]["path"].endswith("Lab.template.json")
