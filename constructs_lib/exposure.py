@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_policy_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        report = analyse(load(args.paths), policy_from(args))
+        report = analyse(load(args.paths), policy_from(args, args.paths))
     except (TemplateError, PolicyError) as error:
         print(f"exposure: {error}", file=sys.stderr)
         return 2

@@ -45,16 +45,14 @@ from .policy import (
 )
 from .guard.validation_report import GUARD_REPORT_FILE
 from .policy.config import check_reason
+from .policy.findings import UNACKNOWLEDGEABLE, acknowledged_check
 from .version import package_version
-
-#: Rules a user cannot accept: fix the app or the template instead.
-UNACKNOWLEDGEABLE = (Rule.VALIDATION_FAILED, Rule.MALFORMED_TEMPLATE)
 
 
 def guard_policy(
     scope: IConstruct | None,
     *,
-    admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+    admin_ports: Iterable[int | str] | Mapping[int, str] | str | None = None,
     broad_sources: bool | Thresholds | None = None,
     trusted_prefix_lists: Mapping[str, str] | None = None,
 ) -> GuardPolicy:
@@ -80,7 +78,8 @@ class AdminPortGuard:
     """Policy-validation plugin that fails synthesis when an admin port is open to the internet.
 
     :param scope: the app (or stage) whose context declares the policy (``admin-port-guard``).
-    :param admin_ports: TCP ports treated as admin ports. Default: the context's, else 22, 23, 3389, 5900,
+    :param admin_ports: TCP ports and port profiles (``"cis"``, ``"securityhub-ec2.19"`` ...) treated as admin ports.
+        Default: the context's, else 22, 23, 3389, 5900,
         5985, 5986.
     :param broad_sources: ``False`` turns ``BroadAdminSource`` off, a ``Thresholds`` sets its limits. Default:
         the context's, else more than 65,536 public IPv4 addresses or an IPv6 range larger than a /48.
@@ -93,7 +92,7 @@ class AdminPortGuard:
         self,
         scope: IConstruct | None = None,
         *,
-        admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+        admin_ports: Iterable[int | str] | Mapping[int, str] | str | None = None,
         broad_sources: bool | Thresholds | None = None,
         trusted_prefix_lists: Mapping[str, str] | None = None,
         verbose: bool = False,
@@ -223,7 +222,7 @@ def _crash_violation(error: BaseException, context: cdk.IPolicyValidationContext
 def add_admin_port_guard(
     scope: IConstruct,
     *,
-    admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+    admin_ports: Iterable[int | str] | Mapping[int, str] | str | None = None,
     broad_sources: bool | Thresholds | None = None,
     trusted_prefix_lists: Mapping[str, str] | None = None,
     verbose: bool = False,
@@ -243,16 +242,7 @@ def acknowledge_admin_port_finding(construct: IConstruct, rule: Rule, reason: st
     Per-port findings are acknowledged per port, so acknowledging SSH never silences RDP.
     """
     reason = check_reason(reason, "an acknowledgement")
-    if rule in UNACKNOWLEDGEABLE:
-        raise ValueError(f"{rule.id} cannot be acknowledged: fix the error instead (a crashed or unreadable check is never a pass)")
-    if rule.per_port:
-        if port is None:
-            raise ValueError(f"acknowledging {rule.id} needs the port (e.g. port=22)")
-        check = f"{rule.id}[{port}]"
-    else:
-        if port is not None:
-            raise ValueError(f"{rule.id} findings are acknowledged without a port")
-        check = rule.id
+    check = acknowledged_check(rule, port)
     acknowledged_id = f"{PACK_NAME}::{PACK_NAME}-{check}"
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=acknowledged_id, reason=reason))
     return acknowledged_id

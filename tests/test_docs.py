@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from constructs_lib.policy import ADMIN_PORT_TABLE, READERS, RULES
+from constructs_lib.policy import ADMIN_PORT_TABLE, DEFAULT_ADMIN_PORTS, READERS, RULES
+from constructs_lib.policy.ports import PROFILES
 from constructs_lib.policy.cidr import NON_PUBLIC_BLOCKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,5 +48,21 @@ def test_every_resource_type_read_is_documented_and_every_documented_one_is_read
 
 def test_the_readme_names_every_default_admin_port() -> None:
     first_paragraph = (ROOT / "README.md").read_text(encoding="utf-8").split("\n\n")[2]
-    for port, (service, _) in ADMIN_PORT_TABLE.items():
+    for port, service in DEFAULT_ADMIN_PORTS.items():
         assert str(port) in first_paragraph and service.split()[0] in first_paragraph, (port, service)
+
+
+def test_the_profiles_table_is_the_code_s() -> None:
+    assert {row[0]: [int(port) for port in row[1].split(", ")] for row in table(RULES_MD, "Profile")} == {
+        name: list(ports) for name, ports in PROFILES.items()
+    }
+    assert all(port in ADMIN_PORT_TABLE for ports in PROFILES.values() for port in ports)  # every port is named
+
+
+def test_each_rule_has_the_section_its_help_link_names() -> None:
+    from constructs_lib.guard.formats import help_uri
+
+    for rule in RULES:
+        assert help_uri(rule).endswith(f"#{rule.id.lower()}")
+        section = RULES_MD.split(f"\n#### {rule.id}\n\n", 1)[1].split("\n", 1)[0]
+        assert section == f"{rule.name}. {rule.summary} Fix: {rule.fix}"

@@ -2,8 +2,8 @@
 
 GIVEN each broken input of issue 9 (and a cloud assembly whose report hides a crash)
 WHEN  the guard CLI checks it, as a separate process
-THEN  it exits 1 (a finding) or 2 (unreadable input) with one line naming the file and the place, and
-      never prints a traceback.
+THEN  it exits 1 (a finding) or 2 (unreadable input) naming the file and the place (the text report's
+      block: its first line) and what is wrong, and never prints a traceback.
 """
 
 from __future__ import annotations
@@ -18,27 +18,33 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 WORLD_SSH = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}
 
+
+def block(place: str, message: str) -> str:
+    """The text report's block for a malformed place: the file, line and resource, then the finding."""
+    return f"{place}:\n  ERROR AdminPortGuard-MalformedTemplate: {message}"
+
+
 BROKEN = [
     # (name, file name, text, exit status, what the output must say)
-    ("resource-not-a-mapping", "t.json", '{"Resources": {"S": "x"}}', 1, "t.json S: the resource is a string 'x', not a mapping"),
-    ("resources-not-a-mapping", "t.json", '{"Resources": ["S"]}', 1, "t.json Resources: Resources is a list, not a mapping"),
-    ("no-type", "t.json", '{"Resources": {"S": {"Properties": {}}}}', 1, "t.json S: the resource has no Type"),
-    ("type-mapping", "t.json", '{"Resources": {"S": {"Type": {"a": 1}}}}', 1, "S: Resources.S.Type: Type is a mapping, not a resource type name"),
+    ("resource-not-a-mapping", "t.json", '{"Resources": {"S": "x"}}', 1, block("t.json:1: S", "the resource is a string 'x', not a mapping")),
+    ("resources-not-a-mapping", "t.json", '{"Resources": ["S"]}', 1, block("t.json:1: Resources", "Resources is a list, not a mapping")),
+    ("no-type", "t.json", '{"Resources": {"S": {"Properties": {}}}}', 1, block("t.json:1: S", "the resource has no Type")),
+    ("type-mapping", "t.json", '{"Resources": {"S": {"Type": {"a": 1}}}}', 1, block("t.json:1: S", "Resources.S.Type: Type is a mapping, not a resource type name")),
     ("type-list", "t.json", '{"Resources": {"S": {"Type": ["AWS::EC2::SecurityGroup"]}}}', 1, "Type is a list, not a resource type name"),
-    ("type-under-unknown-tag", "t.yaml", "Resources:\n  S:\n    Type: !Foo AWS::EC2::SecurityGroup\n", 1, "t.yaml line 3: !Foo is not a CloudFormation short form"),
-    ("unknown-tag", "t.yaml", "Resources:\n  A: !Foo bar\n", 1, "t.yaml line 2: !Foo is not a CloudFormation short form"),
+    ("type-under-unknown-tag", "t.yaml", "Resources:\n  S:\n    Type: !Foo AWS::EC2::SecurityGroup\n", 1, block("t.yaml:3", "!Foo is not a CloudFormation short form")),
+    ("unknown-tag", "t.yaml", "Resources:\n  A: !Foo bar\n", 1, block("t.yaml:2", "!Foo is not a CloudFormation short form")),
     ("world-open-under-unknown-tag", "t.yaml",
      "Resources:\n  Sg: !Foo\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      SecurityGroupIngress:\n"
-     "        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}\n", 1, "line 2: !Foo is not a CloudFormation short form"),
+     "        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}\n", 1, block("t.yaml:2", "!Foo is not a CloudFormation short form")),
     ("properties-not-a-mapping", "t.yaml", "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties: [1]\n", 1,
-     "Sg: Resources.Sg.Properties: Properties is a list, not a mapping"),
+     block("t.yaml:2: Sg", "Resources.Sg.Properties: Properties is a list, not a mapping")),
     ("duplicate-cidr", "t.json", json.dumps({"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
         "SecurityGroupIngress": [WORLD_SSH]}}}}).replace('"CidrIp": "0.0.0.0/0"', '"CidrIp": "0.0.0.0/0", "CidrIp": "10.0.0.0/8"'), 1,
-     "Sg: Resources.Sg.Properties.SecurityGroupIngress[0].CidrIp: duplicate key 'CidrIp'"),
+     block("t.json:1: Sg", "Resources.Sg.Properties.SecurityGroupIngress[0].CidrIp: duplicate key 'CidrIp'")),
     ("two-resources-sections", "t.json",
      '{"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [%s]}}}, '
-     '"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}' % json.dumps(WORLD_SSH), 1, "t.json Resources: duplicate key 'Resources'"),
-    ("duplicate-yaml-key", "t.yaml", "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Type: AWS::SNS::Topic\n", 1, "line 4: duplicate key 'Type'"),
+     '"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}' % json.dumps(WORLD_SSH), 1, block("t.json:1: Resources", "duplicate key 'Resources'")),
+    ("duplicate-yaml-key", "t.yaml", "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Type: AWS::SNS::Topic\n", 1, block("t.yaml:4", "duplicate key 'Type'")),
     ("yaml-alias", "t.yaml", "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      SecurityGroupIngress:\n"
      "        - &rule {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 10.0.0.0/8}\n        - *rule\n", 1, "CloudFormation does not accept aliases"),
     ("yaml-merge-key", "t.yaml", "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    <<: {Properties: {}}\n", 1, "CloudFormation does not accept merge keys"),
@@ -76,7 +82,7 @@ def test_a_crash_recorded_under_suppressed_violations_still_fails_the_cli(tmp_pa
     # WHEN the CLI checks it THEN it fails, naming the crash
     result = guard_cli(str(tmp_path))
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "AdminPortGuard-ValidationFailed validation-report.json" in result.stdout.replace(str(tmp_path) + "/", "")
+    assert "validation-report.json: AdminPortGuard:\n  ERROR AdminPortGuard-ValidationFailed: " in result.stdout.replace(str(tmp_path) + "/", "")
     assert "crashed: MemoryError" in result.stdout
 
 

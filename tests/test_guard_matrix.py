@@ -2,7 +2,9 @@
 
 GIVEN a named template from ``guard_cases.CASES``
 WHEN  the core, the CLI (``python -m constructs_lib.guard``) and the AdminPortGuard pack check it
-THEN  each reports exactly the expected (rule, port) findings.
+THEN  each reports exactly the expected (rule, port) findings; the CLI in every format (JUnit XML valid
+      against its schema, GitLab code quality), and a baseline of the case passes it unless a finding is
+      one no baseline may accept.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import pytest
 
 from constructs_lib.guard.__main__ import main as guard_main
 from constructs_lib.policy import check_paths
-from guard_cases import BROAD, CASES, WORLD, Case
+from guard_cases import BROAD, CASES, MALFORMED_TEMPLATE, WORLD, Case
+from test_cli_formats import JUNIT_SCHEMA
 
 CASE_IDS = [case.name for case in CASES]
 
@@ -46,6 +49,27 @@ def test_cli(case: Case, template_dir: Path, tmp_path: Path, capsys) -> None:
     assert frozenset((r["rule"], r["port"]) for r in records) == case.expected
     text = capsys.readouterr().out
     assert text.count("ERROR ") == len(records)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_cli_formats_and_baseline(case: Case, template_dir: Path, tmp_path: Path) -> None:
+    from xml.etree import ElementTree
+
+    template = str(template_dir / f"{case.name}.json")
+    guard_main([template, "--format", "json", "--output", str(tmp_path / "r.json")])
+    records = json.loads((tmp_path / "r.json").read_text())["findings"]
+    guard_main([template, "--format", "junit", "--output", str(tmp_path / "r.xml")])
+    junit = (tmp_path / "r.xml").read_text()
+    JUNIT_SCHEMA.validate(junit)
+    failures = [(case.find("failure").get("type"), case.get("name")) for case in ElementTree.fromstring(junit).iter("testcase") if case.find("failure") is not None]
+    assert sorted(failures) == sorted((r["rule"], f"{r['ruleName']} {r['logicalId']}") for r in records)
+    guard_main([template, "--format", "gitlab", "--output", str(tmp_path / "r.gitlab")])
+    issues = json.loads((tmp_path / "r.gitlab").read_text())
+    assert len(issues) == len(records) and {issue["check_name"] for issue in issues} == {
+        f"{rule}[{port}]" if rule in (WORLD, BROAD) else rule for rule, port in case.expected}
+    unacceptable = any(rule == MALFORMED_TEMPLATE for rule, _ in case.expected)
+    assert guard_main([template, "--create-baseline", str(tmp_path / "b.json")]) == (1 if unacceptable else 0)
+    assert guard_main([template, "--baseline", str(tmp_path / "b.json")]) == (1 if unacceptable else 0)
 
 
 # --- the pack: every case becomes one stack of a single CDK app, synthesized once ------------------

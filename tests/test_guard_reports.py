@@ -45,11 +45,15 @@ def test_acknowledged_finding_is_reported_with_its_reason_and_the_other_port_sti
     assert [(s["ruleName"], s["reason"]) for s in guard["suppressedViolations"]] == [
         ("AdminPortGuard-WorldOpenAdminPort[22]", REASON)
     ]
-    # The CLI agrees: RDP fails the run, SSH is listed as acknowledged with the reason
+    # The CLI agrees: RDP fails the run, SSH is listed as acknowledged with the reason, both in the group's one block
     assert guard_main([str(assembly)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert any(line.startswith(f"ACKNOWLEDGED ({REASON}) AdminPortGuard-WorldOpenAdminPort[22]") for line in lines)
-    assert any(line.startswith("ERROR AdminPortGuard-WorldOpenAdminPort[3389]") for line in lines)
+    header = next(index for index, line in enumerate(lines) if line.startswith("Lab Demo ("))
+    assert lines[header].endswith(":") and "Lab.template.json:" in lines[header] and "[Lab/Demo]" in lines[header]
+    block = lines[header + 1:header + 3]
+    assert any(line.startswith(f"  ACKNOWLEDGED ({REASON}) AdminPortGuard-WorldOpenAdminPort[22]") for line in block)
+    assert any(line.startswith("  ERROR AdminPortGuard-WorldOpenAdminPort[3389]") for line in block)
+    assert lines[header + 3].startswith("  Fix: ") and not lines[header + 4].startswith("  Fix: ")  # the fix once
 
 
 def test_json_report_lists_every_finding_with_its_fields(assembly, tmp_path):
@@ -91,3 +95,49 @@ def test_admin_ports_option_replaces_the_set(tmp_path, capsys):
     assert usage.value.code == 2
     with pytest.raises(ValueError, match="not a TCP port"):
         add_admin_port_guard(cdk.App(), admin_ports=[22, 70000])
+
+
+def test_an_assembly_is_judged_under_the_policy_it_recorded_from_any_folder(assembly, tmp_path, monkeypatch, capsys):
+    # GIVEN the assembly synthesized under the default policy, and folders that declare another one or none
+    recorded = json.loads((assembly / "admin-port-guard-report.json").read_text())["policy"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "cdk.json").write_text(json.dumps({"app": "python app.py", "context": {"admin-port-guard": {"adminPorts": [22]}}}))
+    verdicts = []
+    for folder in (tmp_path, elsewhere):
+        monkeypatch.chdir(folder)
+        status = guard_main([str(assembly), "--format", "json", "--output", str(tmp_path / "r.json")])
+        document = json.loads((tmp_path / "r.json").read_text())
+        verdicts.append((status, [r["ruleName"] for r in document["findings"]], document["policy"]))
+        assert document["policyOrigin"].startswith(f"recorded in {assembly / 'admin-port-guard-report.json'}")
+    # THEN the verdict is the same in both, under the recorded policy (RDP is judged, though ./cdk.json says SSH only)
+    assert verdicts[0] == verdicts[1] == (1, ["AdminPortGuard-WorldOpenAdminPort[22]", "AdminPortGuard-WorldOpenAdminPort[3389]"], recorded)
+    # AND the differing declaration is named, not silently used or ignored
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    guard_main([str(assembly)])
+    out, err = capsys.readouterr()
+    assert f"note: {tmp_path / 'cdk.json'} (context admin-port-guard) declares" in err and "judging it under the recorded one" in err
+    assert f"Policy: recorded in {assembly / 'admin-port-guard-report.json'} (defaults)" in out
+    # AND flags asking for another policy are a mismatch, reported as an error
+    assert guard_main([str(assembly), "--admin-ports", "22"]) == 2
+    assert "A cloud assembly is judged under the policy it was synthesized with" in capsys.readouterr().err
+    assert guard_main([str(assembly), "--admin-ports", "default"]) == 1  # the same policy, spelled as a profile
+
+
+def test_junit_and_gitlab_reports_of_an_assembly_name_its_stacks_and_skip_acknowledged_findings(assembly, tmp_path):
+    from xml.etree import ElementTree
+
+    from test_cli_formats import JUNIT_SCHEMA
+
+    assert guard_main([str(assembly), "--format", "junit", "--output", str(tmp_path / "r.xml")]) == 1
+    text = (tmp_path / "r.xml").read_text()
+    JUNIT_SCHEMA.validate(text)
+    (suite,) = ElementTree.fromstring(text).findall("testsuite")
+    cases = {case.get("name"): case for case in suite.findall("testcase")}
+    assert suite.get("name") == "Lab" and set(cases) == {"AdminPortGuard-WorldOpenAdminPort[22] Demo", "AdminPortGuard-WorldOpenAdminPort[3389] Demo"}
+    assert cases["AdminPortGuard-WorldOpenAdminPort[22] Demo"].find("skipped").get("message") == f"acknowledged: {REASON}"
+    assert cases["AdminPortGuard-WorldOpenAdminPort[3389] Demo"].find("failure").text.startswith(f"{assembly / 'Lab.template.json'}:")
+    assert guard_main([str(assembly), "--format", "gitlab", "--output", str(tmp_path / "r.gitlab")]) == 1
+    (issue,) = json.loads((tmp_path / "r.gitlab").read_text())
+    assert issue["check_name"] == "WorldOpenAdminPort[3389]" and issue["location"]["path"].endswith("Lab.template.json")

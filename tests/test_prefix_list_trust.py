@@ -33,17 +33,24 @@ def readme_app(context: dict, outdir: Path) -> cdk.App:
     return app
 
 
-def test_the_readme_example_synthesizes_with_the_plugin_once_the_prefix_list_is_declared(tmp_path: Path) -> None:
+def test_the_readme_example_synthesizes_with_the_plugin_once_the_prefix_list_is_declared(tmp_path: Path, capsys) -> None:
     app = readme_app(DECLARATION, tmp_path)
     app.synth()  # raises (under pytest) if the plugin reports anything
     report = json.loads((tmp_path / "admin-port-guard-report.json").read_text())
     assert report["findings"] == [] and report["policy"]["trustedPrefixLists"] == DECLARATION["admin-port-guard"]["trustedPrefixLists"]
-    # AND the CLI, reading the same declaration from a cdk.json, agrees; without it the rule is unverifiable
+    # AND the CLI judges the assembly under the policy it recorded, from any folder, with or without the same cdk.json
     (tmp_path / "cdk.json").write_text(json.dumps({"app": "python app.py", "context": DECLARATION}))
     assert guard_main([str(tmp_path), "--config", str(tmp_path / "cdk.json")]) == 0
+    assert guard_main([str(tmp_path)]) == 0  # the working directory (the repository) declares nothing
     (tmp_path / "no-trust.json").write_text("{}")  # a policy that declares nothing: the prefix list is unknown
-    assert guard_main([str(tmp_path), "--config", str(tmp_path / "no-trust.json")]) == 1
+    capsys.readouterr()
+    assert guard_main([str(tmp_path), "--config", str(tmp_path / "no-trust.json")]) == 2  # a mismatch, never resolved silently
+    assert "was synthesized and judged under the policy" in capsys.readouterr().err
     assert guard_main([str(tmp_path), "--config", str(tmp_path / "manifest.json")]) == 2  # not a policy at all
+    # AND without the recorded policy (a template outside any assembly) the declaration decides
+    template = next(tmp_path.glob("*.template.json"))
+    assert guard_main([str(template), "--config", str(tmp_path / "cdk.json")]) == 0
+    assert guard_main([str(template), "--config", str(tmp_path / "no-trust.json")]) == 1
 
 
 def test_without_the_declaration_the_construct_refuses_naming_it(tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ def _grant_evaluation(role: iam.Role) -> None:
 class AdminPortGuardConfigRule(Construct):
     """An AWS Config custom rule that runs the admin-port guard on every security-group change and periodically.
 
-    :param admin_ports: TCP ports treated as admin ports. Default: the ``admin-port-guard`` context, else
+    :param admin_ports: TCP ports and port profiles treated as admin ports. Default: the ``admin-port-guard`` context, else
         22, 23, 3389, 5900, 5985, 5986.
     :param broad_sources: ``False`` turns ``BroadAdminSource`` off, a ``Thresholds`` sets its limits, ``True``
         the default limits. Default: the context's.
@@ -98,7 +98,7 @@ class AdminPortGuardConfigRule(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        admin_ports: Iterable[int] | Mapping[int, str] | None = None,
+        admin_ports: Iterable[int | str] | Mapping[int, str] | str | None = None,
         broad_sources: bool | Thresholds | None = None,
         trusted_prefix_lists: Mapping[str, str] | None = None,
         maximum_execution_frequency: config.MaximumExecutionFrequency = config.MaximumExecutionFrequency.TWENTY_FOUR_HOURS,

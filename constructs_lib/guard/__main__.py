@@ -7,11 +7,17 @@ rules and policy.
 ``admin-port-guard --summary cdk.out`` prints one line from the report the guard wrote during ``cdk synth``
 (``admin-port-guard-report.json``): the evidence that it ran, and what it checked.
 
-The policy (admin ports, broad-source limits, trusted prefix lists) is the ``admin-port-guard`` context
-of ``./cdk.json`` when there is one, or the file given with ``--config``; the flags change it further.
+The policy (admin ports, broad-source limits, trusted prefix lists): for a cloud assembly the one it
+was synthesized with, as the guard recorded it; otherwise ``--config FILE`` or the nearest declaration
+upward from the working directory (``.admin-port-guard.yaml``, ``pyproject.toml``, ``cdk.json``), and
+the flags change it further (``options.py`` says how the two meet).
 
-Exit status: 0 no findings, 1 findings (or a crashed validation plugin in a cdk.out), 2 usage error
-or unreadable input.
+Adoption: ``--create-baseline FILE`` / ``--baseline FILE`` (``baseline.py``), acknowledgements in a raw
+template's resource ``Metadata`` (``template_acknowledgements.py``), ``--rule`` / ``--skip-rule``, and
+``--soft-fail``. None of them can pass a crashed check or a malformed template.
+
+Exit status: 0 no findings, 1 findings (or a crashed validation plugin in a cdk.out; with ``--soft-fail``
+only those and malformed templates), 2 usage error or unreadable input.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ import os
 import sys
 
 from ..policy import PolicyError, TemplateError, check_templates, load
-from .formats import RENDERERS, render
+from ..policy.findings import UNACKNOWLEDGEABLE, rule_named
+from .baseline import BaselineError, apply_baseline, read_baseline, write_baseline
+from .formats import RENDERERS, Outcome, failing, render
 from .options import add_policy_arguments, new_parser, policy_from
 from .validation_report import GUARD_REPORT_FILE
 
@@ -50,8 +58,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    adoption = parser.add_argument_group("adoption (never for ValidationFailed or MalformedTemplate)")
+    adoption.add_argument("--create-baseline", metavar="FILE", help="write today's findings to FILE as a baseline (they pass from now on)")
+    adoption.add_argument("--baseline", metavar="FILE", help="findings in this baseline are reported as BASELINED and pass; new ones fail")
+    adoption.add_argument("--rule", metavar="RULE", action="append", default=[], type=_rule,
+                          help="report only this rule (repeatable), e.g. WorldOpenAdminPort or WorldOpenAdminPort[22]")
+    adoption.add_argument("--skip-rule", metavar="RULE", action="append", default=[], type=_rule, help="do not report this rule (repeatable)")
+    adoption.add_argument("--soft-fail", action="store_true",
+                          help="report, and exit 0 on findings; a crashed check, a malformed or unreadable template still fail")
     add_policy_arguments(parser)
     return parser
+
+
+def _rule(text: str) -> tuple:
+    import argparse
+
+    try:
+        rule, port = rule_named(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if rule in UNACKNOWLEDGEABLE:
+        raise argparse.ArgumentTypeError(f"{rule.id} is always reported: a crashed or unreadable check is never a pass")
+    if port is not None and not rule.per_port:
+        raise argparse.ArgumentTypeError(f"{rule.id} findings have no port")
+    return rule, port
+
+
+def _selected(finding, selectors: list[tuple]) -> bool:
+    return any(finding.rule is rule and (port is None or finding.port == port) for rule, port in selectors)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,11 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give PATH... (a cdk.out directory or templates) or --live")
     if not arguments.live and (arguments.region or arguments.endpoint_url):
         parser.error("--region and --endpoint-url need --live")
+    if arguments.baseline and arguments.create_baseline:
+        parser.error("give --baseline FILE (check against it) or --create-baseline FILE (write it), not both")
     try:
-        policy = policy_from(arguments)
+        policy = policy_from(arguments, arguments.paths)
     except PolicyError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    templates: list = []
     if arguments.live:
         from .live import LiveAuditError, audit  # boto3 only for --live
 
@@ -91,8 +128,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         except TemplateError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_USAGE
-        findings = _with_evidence(check_templates(templates, policy), templates, arguments.paths)
-    text = render(findings, arguments.format, policy)
+        try:
+            findings = _with_evidence(check_templates(templates, policy), templates, arguments.paths)
+        except PolicyError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    if arguments.rule:
+        findings = [f for f in findings if f.rule in UNACKNOWLEDGEABLE or _selected(f, arguments.rule)]
+    findings = [f for f in findings if not _selected(f, arguments.skip_rule)]
+    try:
+        outcome = _baseline_outcome(arguments, findings, tuple(template.name for template in templates))
+    except BaselineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    text = render(findings, arguments.format, policy, outcome)
     if arguments.output:
         try:
             with open(arguments.output, "w", encoding="utf-8") as file:
@@ -101,10 +150,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: cannot write {arguments.output}: {error}", file=sys.stderr)
             return EXIT_USAGE
         if arguments.format != "text":
-            sys.stdout.write(render(findings, "text", policy))
+            sys.stdout.write(render(findings, "text", policy, outcome))
     else:
         sys.stdout.write(text)
-    return EXIT_FINDINGS if any(finding.acknowledgement is None for finding in findings) else EXIT_CLEAN
+    failed = [finding for finding in findings if failing(finding, outcome)]
+    if arguments.soft_fail:
+        failed = [finding for finding in failed if finding.rule in UNACKNOWLEDGEABLE]
+    return EXIT_FINDINGS if failed else EXIT_CLEAN
+
+
+def _baseline_outcome(arguments: argparse.Namespace, findings: list, templates: tuple) -> Outcome:
+    """What ``--create-baseline`` writes (the findings it holds then pass) or ``--baseline`` accepts."""
+    path = arguments.create_baseline or arguments.baseline
+    if path is None:
+        return Outcome(templates=templates)
+    if arguments.create_baseline:
+        count = write_baseline(path, findings)
+        print(f"baseline written to {path}: {count} finding(s)", file=sys.stderr)
+    baselined, stale = apply_baseline(findings, read_baseline(path))
+    return Outcome(baselined, tuple(stale), path, templates)
 
 
 def summary(assembly: str) -> str:
@@ -136,9 +200,11 @@ def summary(assembly: str) -> str:
 
 
 def _with_evidence(findings: list, templates: list, paths: list[str]) -> list:
-    """Findings with what the cloud assemblies among ``paths`` recorded: acknowledgements, crashed plugins,
-    and the user's source lines."""
+    """Findings with the acknowledgements of raw templates' ``Metadata``, and what the cloud assemblies among
+    ``paths`` recorded: acknowledgements, crashed plugins, and the user's source lines. ``PolicyError`` for a
+    malformed acknowledgement."""
     assemblies = [path for path in paths if os.path.isfile(os.path.join(path, "manifest.json"))]
+    findings = _acknowledged_in_templates(findings, templates, assemblies)
     if not assemblies:
         return findings
     from .sources import locate
@@ -147,6 +213,16 @@ def _with_evidence(findings: list, templates: list, paths: list[str]) -> list:
     report = read_validation_reports(assemblies)
     findings = [finding._replace(acknowledgement=report.acknowledgement_for(finding)) for finding in findings]
     return locate(findings, templates) + report.crashes
+
+
+def _acknowledged_in_templates(findings: list, templates: list, assemblies: list[str]) -> list:
+    """Findings acknowledged in the ``Metadata`` of templates that are not part of a cloud assembly."""
+    from .template_acknowledgements import acknowledge, read_acknowledgements
+
+    roots = [os.path.realpath(assembly) + os.sep for assembly in assemblies]
+    raw = [template for template in templates if not os.path.realpath(template.path).startswith(tuple(roots))] if roots else templates
+    acknowledgements = read_acknowledgements(raw)
+    return acknowledge(findings, acknowledgements) if acknowledgements else findings
 
 
 if __name__ == "__main__":

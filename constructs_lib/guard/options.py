@@ -1,7 +1,16 @@
 """What the command-line tools (``admin-port-guard``, ``admin-port-exposure``) share: their parser, and the policy.
 
-The declared policy is the ``admin-port-guard`` context of ``./cdk.json`` (when there is one) or the
-file given with ``--config``: the same declaration the CDK app reads. Flags change it further.
+Which policy judges the input:
+
+1. A cloud assembly synthesized with the guard registered records the policy it was judged under
+   (``admin-port-guard-report.json``): that one, whatever folder the CLI runs in, so the same ``cdk.out``
+   gets the same verdict anywhere. Policy flags or ``--config`` that ask for a different one are an error
+   (re-synthesize instead); a declaration found around the working directory that differs is named in a
+   note on standard error, and not used.
+2. Otherwise (templates, or an assembly that records none): ``--config FILE``, else the nearest declaration
+   found from the working directory upward: ``.admin-port-guard.yaml``, ``[tool.admin-port-guard]`` in
+   ``pyproject.toml`` or the ``admin-port-guard`` context of ``cdk.json`` (two in one folder are an error);
+   the flags change it further.
 """
 
 from __future__ import annotations
@@ -11,8 +20,18 @@ import os
 import sys
 
 from ..policy import CONTEXT_KEY, GuardPolicy, PolicyError, parse_admin_ports
-from ..policy.config import check_reason, is_prefix_list_id, load_policy_file, make_thresholds
+from ..policy.config import check_reason, is_prefix_list_id, load_policy_file, make_thresholds, read_declaration
+from ..policy.ports import PROFILES
 from ..policy.reach import DEFAULT_THRESHOLDS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+#: The guard's own configuration file, found from the working directory upward.
+CONFIG_FILE = ".admin-port-guard.yaml"
+#: Where a folder may declare the policy, in the order they are named in messages.
+_DECLARING_FILES = (CONFIG_FILE, "pyproject.toml", "cdk.json")
 
 
 def new_parser(script: str, module: str, description: str) -> argparse.ArgumentParser:
@@ -50,9 +69,11 @@ class _Version(argparse.Action):
 
 
 def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
-    policy = parser.add_argument_group("policy (default: the admin-port-guard context of ./cdk.json, if any)")
-    policy.add_argument("--config", metavar="FILE", help=f"a cdk.json (its {CONTEXT_KEY} context) or a JSON policy object")
-    policy.add_argument("--admin-ports", metavar="PORTS", type=_admin_ports, help="comma-separated TCP admin ports (default: 22,23,3389,5900,5985,5986)")
+    policy = parser.add_argument_group(
+        f"policy (a cdk.out's recorded one; else {CONFIG_FILE}, pyproject.toml [tool.{CONTEXT_KEY}] or cdk.json, nearest upward)")
+    policy.add_argument("--config", metavar="FILE", help=f"a cdk.json (its {CONTEXT_KEY} context), a pyproject.toml, a {CONFIG_FILE} or a JSON policy object")
+    policy.add_argument("--admin-ports", metavar="PORTS", type=_admin_ports,
+                        help=f"comma-separated TCP admin ports and profiles ({', '.join(PROFILES)}; default: the default profile, 22,23,3389,5900,5985,5986)")
     policy.add_argument("--broad-ipv4-max", metavar="N", type=int, help=f"most public IPv4 addresses an admin port may be open to (default: {DEFAULT_THRESHOLDS.max_public_ipv4})")
     policy.add_argument("--broad-ipv6-prefix", metavar="LEN", type=int, help=f"largest public IPv6 range, as a prefix length (default: {DEFAULT_THRESHOLDS.max_ipv6_prefix})")
     policy.add_argument("--no-broad-sources", action="store_true", help="turn the BroadAdminSource rule off")
@@ -83,29 +104,92 @@ def _trusted(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def policy_from(arguments: argparse.Namespace) -> GuardPolicy:
-    """The declared policy (``--config``, else ``./cdk.json``), changed by the flags. Raises ``PolicyError``."""
-    path = arguments.config or ("cdk.json" if os.path.isfile("cdk.json") else None)
-    policy = GuardPolicy()
-    if path is not None:
-        try:
-            with open(path, encoding="utf-8") as file:
-                policy = load_policy_file(path, file.read())
-        except OSError as error:
-            raise PolicyError(f"cannot read {path}: {error}") from None
+def policy_from(arguments: argparse.Namespace, paths: Sequence[str] = ()) -> GuardPolicy:
+    """The policy that judges ``paths`` (see the module docstring). Raises ``PolicyError``."""
+    from .validation_report import recorded_policy
+
+    recorded = [(path, policy) for path in paths if (policy := recorded_policy(path)) is not None]
+    changes = _flag_changes(arguments)
+    explicit = arguments.config is not None or bool(changes)
+    declared = _declared(arguments.config)
+    asked = _changed(declared, changes)
+    if not recorded:
+        return asked
+    (first, policy), *others = recorded
+    for other, other_policy in others:
+        if other_policy.to_mapping() != policy.to_mapping():
+            raise PolicyError(f"{first} and {other} were synthesized under different policies ({policy.to_mapping()} and "
+                              f"{other_policy.to_mapping()}): check them one at a time")
+    if asked.to_mapping() != policy.to_mapping():
+        if explicit:
+            raise PolicyError(
+                f"{first} was synthesized and judged under the policy {policy.to_mapping()} ({policy.origin}); the command line asks "
+                f"for {asked.to_mapping()} ({asked.origin}). A cloud assembly is judged under the policy it was synthesized with: "
+                "change the app's admin-port-guard context and synthesize again, or drop the policy flags"
+            )
+        if declared.origin != "defaults":
+            print(f"note: {declared.origin} declares {declared.to_mapping()}, not the policy {first} was synthesized with; "
+                  f"judging it under the recorded one ({policy.origin})", file=sys.stderr)
+    return policy
+
+
+def _declared(config: str | None) -> GuardPolicy:
+    """The policy of ``--config``, else of the nearest folder upward from the working directory that declares one."""
+    if config is not None:
+        return _load(config)
+    directory = os.getcwd()
+    while True:
+        found = [path for path in (os.path.join(directory, name) for name in _DECLARING_FILES) if os.path.isfile(path) and _declares(path)]
+        if len(found) > 1:
+            raise PolicyError(f"the policy is declared twice, in {' and '.join(found)}: keep one declaration")
+        if found:
+            return _load(found[0])
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return GuardPolicy()
+        directory = parent
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+    except OSError as error:
+        raise PolicyError(f"cannot read {path}: {error}") from None
+
+
+def _declares(path: str) -> bool:
+    return os.path.basename(path) == CONFIG_FILE or read_declaration(path, _read(path)) is not None
+
+
+def _load(path: str) -> GuardPolicy:
+    return load_policy_file(path, _read(path))
+
+
+def _flag_changes(arguments: argparse.Namespace) -> dict[str, object]:
+    """What the flags ask to change, as ``GuardPolicy.replace`` arguments (thresholds as (ipv4, ipv6) overrides)."""
     changes: dict[str, object] = {}
     if arguments.admin_ports is not None:
         changes["admin_ports"] = arguments.admin_ports
     if arguments.no_broad_sources:
         changes["thresholds"] = None
     elif arguments.broad_ipv4_max is not None or arguments.broad_ipv6_prefix is not None:
-        current = policy.thresholds or DEFAULT_THRESHOLDS
-        changes["thresholds"] = make_thresholds(
-            arguments.broad_ipv4_max if arguments.broad_ipv4_max is not None else current.max_public_ipv4,
-            arguments.broad_ipv6_prefix if arguments.broad_ipv6_prefix is not None else current.max_ipv6_prefix,
-        )
+        changes["thresholds"] = (arguments.broad_ipv4_max, arguments.broad_ipv6_prefix)
     if arguments.trust_prefix_list:
-        changes["trusted_prefix_lists"] = {**policy.trusted_prefix_lists, **dict(arguments.trust_prefix_list)}
-    if changes:
-        changes["origin"] = f"{policy.origin} and command-line flags"
-    return policy.replace(**changes) if changes else policy
+        changes["trusted_prefix_lists"] = dict(arguments.trust_prefix_list)
+    return changes
+
+
+def _changed(policy: GuardPolicy, changes: dict[str, object]) -> GuardPolicy:
+    if not changes:
+        return policy
+    changes = dict(changes)
+    if isinstance(changes.get("thresholds"), tuple):
+        ipv4, ipv6 = changes["thresholds"]  # type: ignore[misc]
+        current = policy.thresholds or DEFAULT_THRESHOLDS
+        changes["thresholds"] = make_thresholds(ipv4 if ipv4 is not None else current.max_public_ipv4,
+                                                ipv6 if ipv6 is not None else current.max_ipv6_prefix)
+    if "trusted_prefix_lists" in changes:
+        changes["trusted_prefix_lists"] = {**policy.trusted_prefix_lists, **changes["trusted_prefix_lists"]}  # type: ignore[dict-item]
+    changes["origin"] = f"{policy.origin} and command-line flags"
+    return policy.replace(**changes)

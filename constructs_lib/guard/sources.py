@@ -116,11 +116,16 @@ def _user_frame(trace: object) -> CodeLocation | None:
 
 def repository_root(path: str) -> str:
     """The root of the git repository holding ``path``, else the working directory."""
+    return git_root(path) or os.getcwd()
+
+
+def git_root(path: str) -> str | None:
+    """The root of the git repository holding ``path`` (a folder with ``.git``), or ``None``."""
     directory = os.path.dirname(os.path.abspath(path)) if not os.path.isdir(path) else os.path.abspath(path)
     while True:
         if os.path.exists(os.path.join(directory, ".git")):
             return directory
         parent = os.path.dirname(directory)
         if parent == directory:
-            return os.getcwd()
+            return None
         directory = parent

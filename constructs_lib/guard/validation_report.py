@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 import os
 
-from ..policy import PACK_NAME, Finding, Location, Rule
+from ..policy import PACK_NAME, Finding, GuardPolicy, Location, PolicyError, Rule
+from ..policy.findings import UNACKNOWLEDGEABLE
 
 REPORT_FILE = "validation-report.json"
 #: The guard's own report, which the plugin writes next to the templates on every synth.
 GUARD_REPORT_FILE = "admin-port-guard-report.json"
 _CDK_FAILURE_PREFIX = "Validation plugin '"
 _CRASH_PREFIX = f"{PACK_NAME}-{Rule.VALIDATION_FAILED.id}"
-#: Rules whose findings no acknowledgement can accept.
-_UNACKNOWLEDGEABLE = {f"{PACK_NAME}-{Rule.VALIDATION_FAILED.id}", f"{PACK_NAME}-{Rule.MALFORMED_TEMPLATE.id}"}
 
 
 class ValidationReport:
@@ -30,7 +29,7 @@ class ValidationReport:
         self.acknowledgements: dict[tuple[str, str, str], str] = {}
 
     def acknowledgement_for(self, finding: Finding) -> str | None:
-        if finding.location.template_path is None or finding.rule_name in _UNACKNOWLEDGEABLE:
+        if finding.location.template_path is None or finding.rule in UNACKNOWLEDGEABLE:
             return None
         key = (finding.rule_name, os.path.realpath(finding.location.template_path), finding.location.logical_id)
         return self.acknowledgements.get(key)
@@ -87,3 +86,19 @@ def _collect_acknowledgements(assembly: str, plugin: dict, into: dict[tuple[str,
             if isinstance(resource, dict) and "templatePath" in resource and "logicalId" in resource:
                 template = os.path.realpath(os.path.join(assembly, str(resource["templatePath"])))
                 into[(str(violation.get("ruleName", "")), template, str(resource["logicalId"]))] = str(violation.get("reason", ""))
+
+
+def recorded_policy(assembly: str) -> GuardPolicy | None:
+    """The policy the guard judged the synth that wrote ``assembly`` under (``admin-port-guard-report.json``), or
+    ``None`` when it records none (not a cloud assembly, or the guard was not registered). ``PolicyError`` when the
+    report is there but unreadable: never a silent fallback to another policy."""
+    path = os.path.join(assembly, GUARD_REPORT_FILE)
+    if not os.path.isfile(os.path.join(assembly, "manifest.json")) or not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as file:
+            report = json.load(file)
+        declared, origin = report["policy"], report.get("policyOrigin")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise PolicyError(f"{path} records no readable policy ({error!r}): synthesize again") from None
+    return GuardPolicy.from_mapping(declared, f"recorded in {path}" + (f" ({origin})" if isinstance(origin, str) else ""))

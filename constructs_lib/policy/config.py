@@ -141,7 +141,35 @@ def _trusted_from(value: object) -> dict[str, str]:
 
 
 def load_policy_file(path: str, text: str) -> GuardPolicy:
-    """The policy in a JSON file: a ``cdk.json`` (its ``context`` key ``admin-port-guard``) or the object itself."""
+    """The policy in a file: a ``cdk.json`` (its ``context`` key ``admin-port-guard``), a ``pyproject.toml`` (its
+    ``[tool.admin-port-guard]`` table), a YAML file (``.admin-port-guard.yaml``) or a JSON file holding the object
+    itself; a file that declares none (a ``cdk.json`` without the key) means the defaults."""
+    declared = read_declaration(path, text)
+    return GuardPolicy.from_mapping(declared[0], declared[1]) if declared is not None else GuardPolicy()
+
+
+def read_declaration(path: str, text: str) -> tuple[object, str] | None:
+    """The ``admin-port-guard`` object ``text`` (the file ``path``) declares and where, or ``None`` when a
+    ``cdk.json`` or ``pyproject.toml`` declares none. ``PolicyError`` when the file cannot be parsed."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if name.endswith(".toml"):
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise PolicyError(f"{path} is not valid TOML: {error}") from None
+        tool = data.get("tool")
+        if not isinstance(tool, dict) or CONTEXT_KEY not in tool:
+            return None
+        return tool[CONTEXT_KEY], f"{path} [tool.{CONTEXT_KEY}]"
+    if name.endswith((".yaml", ".yml")):
+        import yaml
+
+        try:
+            return yaml.safe_load(text), path
+        except yaml.YAMLError as error:
+            raise PolicyError(f"{path} is not valid YAML: {error}") from None
     import json
 
     try:
@@ -150,5 +178,7 @@ def load_policy_file(path: str, text: str) -> GuardPolicy:
         raise PolicyError(f"{path} is not valid JSON: {error}") from None
     if isinstance(data, dict) and ("context" in data or "app" in data):
         context = data.get("context") or {}
-        return GuardPolicy.from_mapping(context.get(CONTEXT_KEY) if isinstance(context, dict) else None, f"{path} (context {CONTEXT_KEY})")
-    return GuardPolicy.from_mapping(data, path)
+        if not isinstance(context, dict) or CONTEXT_KEY not in context:
+            return None
+        return context[CONTEXT_KEY], f"{path} (context {CONTEXT_KEY})"
+    return data, path

@@ -87,6 +87,41 @@ RULES = (
     Rule.VALIDATION_FAILED,
 )
 
+#: Rules a user cannot accept (acknowledge, baseline, skip): fix the app or the template instead.
+UNACKNOWLEDGEABLE = (Rule.VALIDATION_FAILED, Rule.MALFORMED_TEMPLATE)
+
+
+def rule_named(text: str) -> tuple[Rule, int | None]:
+    """The rule and port of ``WorldOpenAdminPort[22]``, ``AdminPortGuard-WorldOpenAdminPort[22]`` or
+    ``AdminPortGuard::AdminPortGuard-WorldOpenAdminPort[22]`` (the spellings the plugin prints); ``ValueError`` if none."""
+    name = text.strip().removeprefix(f"{PACK_NAME}::").removeprefix(f"{PACK_NAME}-")
+    rule_id, bracket, rest = name.partition("[")
+    rule = next((rule for rule in RULES if rule.id == rule_id), None)
+    if rule is None:
+        raise ValueError(f"{text!r} names no rule of the guard; known: {', '.join(rule.id for rule in RULES)}")
+    port = None
+    if bracket:
+        digits = rest.removesuffix("]")
+        if not rest.endswith("]") or not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) <= 65535:
+            raise ValueError(f"{text!r}: the port in brackets must be a TCP port number 1-65535, e.g. {rule_id}[22]")
+        port = int(digits)
+    return rule, port
+
+
+def acknowledged_check(rule: Rule, port: int | None) -> str:
+    """The check name an acknowledgement of ``rule`` names (per-port rules: at ``port``); ``ValueError`` when
+    the rule cannot be acknowledged or the port is missing or superfluous. The plugin's and the CLI's rule."""
+    if rule in UNACKNOWLEDGEABLE:
+        raise ValueError(f"{rule.id} cannot be acknowledged: fix the error instead (a crashed or unreadable check is never a pass)")
+    if rule.per_port:
+        if port is None:
+            raise ValueError(f"acknowledging {rule.id} needs the port (e.g. port=22)")
+        return f"{rule.id}[{port}]"
+    if port is not None:
+        raise ValueError(f"{rule.id} findings are acknowledged without a port")
+    return rule.id
+
+
 #: Where a finding is anchored: a resource of a template, its CDK construct path if known, the template's file.
 Location = namedtuple("Location", "template logical_id construct_path template_path", defaults=(None, None))
 
@@ -130,6 +165,11 @@ class Finding(
     def rule_name(self) -> str:
         """The name the plugin reports, ``AdminPortGuard-WorldOpenAdminPort[22]``; acknowledge ``AdminPortGuard::`` + it."""
         return f"{PACK_NAME}-{self.check_name}"
+
+    @property
+    def help_anchor(self) -> str:
+        """The anchor of the rule's section in RULES.md (``#worldopenadminport``)."""
+        return f"#{self.rule.id.lower()}"
 
     def sort_key(self) -> tuple:
         location = self.location
