@@ -520,7 +520,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory):
     from aws_cdk import aws_sns as sns
     from cdk_nag import AwsSolutionsChecks
 
-    from constructs_lib import AdminPortGuardConfigRule, AdminPortGuardMemberRole, add_admin_port_guard
+    from constructs_lib import AdminPortGuardConfigRule, AdminPortGuardMemberRole, Remediation, add_admin_port_guard
     from constructs_lib.config_rule.construct import OrganizationOptions
 
     context = {"admin-port-guard": {"adminPorts": [22, 3389], "trustedPrefixLists": {"pl-0123456789abcdef0": "corporate VPN egress (NET-12)"}}}
@@ -536,6 +536,10 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory):
         member_accounts=["111111111111", "222222222222"], excluded_accounts=["333333333333"]))
     member = cdk.Stack(app, "Member")
     AdminPortGuardMemberRole(member, "GuardMember", evaluator_role_arn="arn:aws:iam::123456789012:role/guard-function")
+    remediated = cdk.Stack(app, "Remediated")
+    AdminPortGuardConfigRule(remediated, "Automatic", remediation=Remediation.automatic(retries=3, retry_seconds=120))
+    AdminPortGuardConfigRule(remediated, "Manual", remediation=Remediation.manual())
+    AdminPortGuardConfigRule(remediated, "Notify", remediation=Remediation.notify())
     assembly = app.synth()
     report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
     return SimpleNamespace(assembly=assembly, report=report, rule=rule, org_rule=org_rule,
@@ -550,10 +554,13 @@ def test_the_stack_passes_the_guard_and_aws_solutions_with_reasoned_acknowledgem
     plugins = {p["pluginName"]: p for p in synthesized.report["pluginReports"]}
     assert plugins["AwsSolutions"]["conclusion"] == "success" and plugins["AwsSolutions"]["violations"] == []
     suppressed = {(s["acknowledgedId"], s["reason"]) for s in plugins["AwsSolutions"]["suppressedViolations"]}
-    assert {identifier for identifier, _ in suppressed} == {"AwsSolutions::AwsSolutions-IAM5[Resource::*]"}
-    assert all("no resource-level permissions" in reason for _, reason in suppressed)
+    wildcard, groups = "AwsSolutions::AwsSolutions-IAM5[Resource::*]", (
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:security-group/*]")
+    assert {identifier for identifier, _ in suppressed} == {wildcard, groups}
+    assert all("no resource-level permissions" in reason for identifier, reason in suppressed if identifier == wildcard)
+    assert all("admin-port-guard:remediation=off" in reason for identifier, reason in suppressed if identifier == groups)
     guard_report = json.loads((Path(synthesized.assembly.directory) / "admin-port-guard-report.json").read_text())
-    assert guard_report["findings"] == [] and len(guard_report["templates"]) == 3
+    assert guard_report["findings"] == [] and len(guard_report["templates"]) == 4
 
 
 def test_the_rule_runs_the_bundled_handler_on_security_group_changes_and_periodically(synthesized) -> None:
@@ -653,3 +660,80 @@ def test_props_problems_are_reported_together(synthesized) -> None:
     reasons = {f"pl-{index:017x}": "a reason long enough to be specific, " * 3 for index in range(10)}
     with pytest.raises(ValueError, match="more than AWS Config's 1024"):
         AdminPortGuardConfigRule(stack, "Long", trusted_prefix_lists=reasons)
+
+
+def _resource(template: dict, kind: str, prefix: str) -> tuple[str, dict]:
+    [found] = [(k, v) for k, v in template["Resources"].items() if v["Type"] == kind and k.startswith(prefix)]
+    return found
+
+
+def test_remediation_is_off_unless_asked_for(synthesized) -> None:
+    template = synthesized.template("Account")
+    assert _of_type(template, "AWS::Config::RemediationConfiguration") == [] and _of_type(template, "AWS::SSM::Document") == []
+    [rule] = _of_type(template, "AWS::Config::ConfigRule")
+    assert set(rule["Properties"]["InputParameters"]) == {"policy"}
+
+
+def test_automatic_remediation_runs_the_projects_automation_document_which_invokes_the_rules_function(synthesized) -> None:
+    template = synthesized.template("Remediated")
+    rule_id, rule = _resource(template, "AWS::Config::ConfigRule", "Automatic")
+    function_id, _ = _resource(template, "AWS::Lambda::Function", "Automatic")
+    document_id, document = _resource(template, "AWS::SSM::Document", "Automatic")
+    role_id, role = _resource(template, "AWS::IAM::Role", "AutomaticAutomationRole")
+    _, remediation = _resource(template, "AWS::Config::RemediationConfiguration", "Automatic")
+    assert handler.rule_parameters(json.dumps(rule["Properties"]["InputParameters"]))[1] == "automatic"
+    assert remediation["Properties"] == {
+        "ConfigRuleName": {"Ref": rule_id}, "TargetType": "SSM_DOCUMENT", "TargetId": {"Ref": document_id},
+        "ResourceType": "AWS::EC2::SecurityGroup", "Automatic": True, "MaximumAutomaticAttempts": 3, "RetryAttemptSeconds": 120,
+        "Parameters": {"GroupId": {"ResourceValue": {"Value": "RESOURCE_ID"}},
+                       "AutomationAssumeRole": {"StaticValue": {"Values": [{"Fn::GetAtt": [role_id, "Arn"]}]}}},
+    }
+    content = document["Properties"]["Content"]
+    assert document["Properties"]["DocumentType"] == "Automation" and content["assumeRole"] == "{{ AutomationAssumeRole }}"
+    [step] = content["mainSteps"]
+    assert step["action"] == "aws:invokeLambdaFunction" and step["inputs"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert step["inputs"]["Payload"] == {"Fn::Join": ["", ['{"remediate": {"groupId": "{{ GroupId }}", "configRuleName": "', {"Ref": rule_id}, '"}}']]}
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [{
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
+        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]
+    [invoke] = [s for r in _of_type(template, "AWS::IAM::Policy") if r["Properties"]["Roles"] == [{"Ref": role_id}]
+                for s in r["Properties"]["PolicyDocument"]["Statement"]]
+    assert (invoke["Action"], invoke["Resource"]) == ("lambda:InvokeFunction", {"Fn::GetAtt": [function_id, "Arn"]})
+
+
+def _function_statements(template: dict, prefix: str) -> list[dict]:
+    role_id, _ = _resource(template, "AWS::IAM::Role", f"{prefix}FunctionRole")
+    return [s for r in _of_type(template, "AWS::IAM::Policy") if r["Properties"]["Roles"] == [{"Ref": role_id}]
+            for s in r["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def test_only_an_applying_remediation_may_change_ingress_rules_and_never_of_an_opted_out_group(synthesized) -> None:
+    template = synthesized.template("Remediated")
+    writes = ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]
+    for prefix in ("Automatic", "Manual"):
+        [statement] = [s for s in _function_statements(template, prefix) if s["Action"] == writes]
+        assert statement["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ec2:", {"Ref": "AWS::Region"}, ":",
+                                                           {"Ref": "AWS::AccountId"}, ":security-group/*"]]}
+        assert statement["Condition"] == {"StringNotEquals": {"aws:ResourceTag/admin-port-guard:remediation": "off"}}
+    assert not any("ec2:RevokeSecurityGroupIngress" in json.dumps(s) for s in _function_statements(template, "Notify"))
+    _, manual = _resource(template, "AWS::Config::RemediationConfiguration", "Manual")
+    assert manual["Properties"]["Automatic"] is False and "MaximumAutomaticAttempts" not in manual["Properties"]
+    _, notify = _resource(template, "AWS::Config::ConfigRule", "Notify")
+    assert handler.rule_parameters(json.dumps(notify["Properties"]["InputParameters"]))[1] == "notify"
+    assert len(_of_type(template, "AWS::Config::RemediationConfiguration")) == 2 and len(_of_type(template, "AWS::SSM::Document")) == 2
+
+
+def test_remediation_props_problems_are_reported_together(synthesized) -> None:
+    import aws_cdk as cdk
+
+    from constructs_lib import AdminPortGuardConfigRule, Remediation
+    from constructs_lib.config_rule.construct import OrganizationOptions
+
+    stack = cdk.Stack(cdk.App(), "Scratch")
+    with pytest.raises(ValueError) as raised:
+        AdminPortGuardConfigRule(stack, "Org", remediation=Remediation.automatic(retries=0, retry_seconds=3_000_000),
+                                 organization=OrganizationOptions(member_accounts=["111111111111"]))
+    message = str(raised.value)
+    assert "3 problems" in message and "retries 0" in message and "retry_seconds 3000000" in message and "organization rule" in message
+    with pytest.raises(ValueError, match="Remediation.notify"):
+        AdminPortGuardConfigRule(stack, "Text", remediation="automatic")
