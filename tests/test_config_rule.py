@@ -31,7 +31,7 @@ moto = needs("moto", "the Config rule tests")
 
 from botocore.stub import Stubber  # noqa: E402
 
-from constructs_lib.config_rule import handler  # noqa: E402
+from constructs_lib.config_rule import handler, remediate  # noqa: E402
 from constructs_lib.config_rule.asset import build_asset, source_files  # noqa: E402
 from constructs_lib.guard import live  # noqa: E402
 from constructs_lib.policy import Finding, GuardPolicy, Location, PolicyError, Rule, Template, check_templates  # noqa: E402
@@ -99,13 +99,14 @@ class Aws:
         )["FunctionArn"]
         self.new_rule()
 
-    def new_rule(self) -> None:
-        """The rule ``RULE``, created afresh: no evaluation stored yet."""
+    def new_rule(self, parameters: dict | None = None) -> None:
+        """The rule ``RULE`` (with ``parameters``), created afresh: no evaluation stored yet."""
         if self.config.describe_config_rules()["ConfigRules"]:
             self.config.delete_config_rule(ConfigRuleName=RULE)
         self.config.put_config_rule(ConfigRule={"ConfigRuleName": RULE, "Source": {
             "Owner": "CUSTOM_LAMBDA", "SourceIdentifier": self.function,
-            "SourceDetails": [{"EventSource": "aws.config", "MessageType": handler.CHANGE}]}})
+            "SourceDetails": [{"EventSource": "aws.config", "MessageType": handler.CHANGE}]},
+            **({"InputParameters": json.dumps(parameters)} if parameters else {})})
 
     def client(self, service: str):
         return self.session.client(service, region_name=REGION)
@@ -507,6 +508,121 @@ def test_the_asset_holds_only_the_handler_the_adapter_and_the_core_and_runs_with
     result = subprocess.run([sys.executable, "-S", "-B", "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["WorldOpenAdminPort[22]: tcp/22 (SSH) from 0.0.0.0/1, 128.0.0.0/1", "[]"]
+
+
+# --- remediation: the plan applied to the live group, only when safe ---------------------------------------------
+
+WIDE = {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
+
+def _evaluate(aws: Aws, mode: str) -> dict[str, tuple[str, str | None]]:
+    """A periodic evaluation of the rule with remediation ``mode``; what Config then holds."""
+    handler.evaluate_event(scheduled(ruleParameters=json.dumps({"remediation": mode})), aws.client)
+    return aws.stored()
+
+
+def _remediate(aws: Aws, group_id: str, clients=None) -> dict:
+    return remediate.remediate({"remediate": {"groupId": group_id, "configRuleName": RULE}}, clients or aws.client)
+
+
+def _records(capsys: pytest.CaptureFixture[str], action: str) -> dict[str, dict]:
+    lines = [json.loads(line)["adminPortGuardRemediation"] for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    return {record["groupId"]: record for record in lines if record["action"] == action}
+
+
+def _ingress(aws: Aws, group_id: str) -> set[tuple]:
+    [group] = aws.ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+    return {(p["IpProtocol"], p.get("FromPort"), p.get("ToPort"), r.get("CidrIp") or r.get("CidrIpv6"))
+            for p in group["IpPermissions"] for r in p.get("IpRanges", []) + p.get("Ipv6Ranges", [])}
+
+
+def test_every_tcp_port_from_anyone_is_remediated_to_the_same_ranges_minus_the_admin_ports(aws: Aws, capsys) -> None:
+    # GIVEN automatic remediation and a group open on every TCP port, which the rule finds NON_COMPLIANT
+    aws.new_rule({"remediation": "automatic"})
+    group_id = aws.group("wide", WIDE)
+    assert _evaluate(aws, "automatic")[group_id][0] == "NON_COMPLIANT"
+    planned = _records(capsys, "planned")[group_id]
+    # WHEN Config runs the remediation (the Automation document invokes the function with this payload)
+    record = handler.handler({"remediate": {"groupId": group_id, "configRuleName": RULE}}, SimpleNamespace(invoked_function_arn=FUNCTION_ARN))
+    # THEN the same source keeps every other port, the change is logged with the evaluation it answers, and it is compliant
+    kept = {("tcp", 0, 21, "0.0.0.0/0"), ("tcp", 24, 3388, "0.0.0.0/0"), ("tcp", 3390, 5899, "0.0.0.0/0"),
+            ("tcp", 5901, 5984, "0.0.0.0/0"), ("tcp", 5987, 65535, "0.0.0.0/0")}
+    assert _ingress(aws, group_id) == kept
+    assert record["action"] == "remediated" and record["evaluation"].startswith(f"{RULE}/{group_id}@")
+    assert record["revoke"] == [WIDE] and record["authorize"] == planned["authorize"] and len(record["authorize"]) == 5
+    assert record["before"][0]["FromPort"] == 0 and len(record["after"]) == 5 and _records(capsys, "remediated")[group_id] == record
+    assert _evaluate(aws, "automatic")[group_id] == ("COMPLIANT", None)
+
+
+def test_the_two_halves_on_ssh_are_closed_on_ssh_only(aws: Aws) -> None:
+    aws.new_rule({"remediation": "manual"})
+    group_id = aws.group("halves", tcp(22, "0.0.0.0/1", "128.0.0.0/1"), tcp(80, "0.0.0.0/0"))
+    _evaluate(aws, "manual")
+    assert _remediate(aws, group_id)["action"] == "remediated"
+    assert _ingress(aws, group_id) == {("tcp", 80, 80, "0.0.0.0/0")}
+
+
+def test_notify_plans_and_reports_but_changes_nothing(aws: Aws, capsys) -> None:
+    aws.new_rule({"remediation": "notify"})
+    group_id = aws.group("notify", WIDE)
+    assert _evaluate(aws, "notify")[group_id][0] == "NON_COMPLIANT"
+    planned = _records(capsys, "planned")[group_id]
+    assert planned["revoke"] == [WIDE] and planned["closes"] == [{"source": "0.0.0.0/0", "ports": [22, 23, 3389, 5900, 5985, 5986]}]
+    assert _remediate(aws, group_id)["action"] == "refused"
+    assert _ingress(aws, group_id) == {("tcp", 0, 65535, "0.0.0.0/0")}
+
+
+def test_remediation_refuses_what_the_rule_did_not_find_non_compliant_and_opted_out_groups(aws: Aws) -> None:
+    aws.new_rule({"remediation": "automatic"})
+    opted_out = aws.group("opted-out", WIDE)
+    aws.ec2.create_tags(Resources=[opted_out], Tags=[{"Key": "admin-port-guard:remediation", "Value": "off"}])
+    _evaluate(aws, "automatic")
+    later = aws.group("opened-after-the-evaluation", WIDE)  # never evaluated: not touched
+    for group_id, reason in ((opted_out, "tagged admin-port-guard:remediation=off"), (later, "has not evaluated")):
+        record = _remediate(aws, group_id)
+        assert record["action"] == "refused" and reason in record["reason"]
+        assert _ingress(aws, group_id) == {("tcp", 0, 65535, "0.0.0.0/0")}
+
+
+def test_a_concurrent_fix_wins(aws: Aws) -> None:
+    aws.new_rule({"remediation": "automatic"})
+    group_id = aws.group("fixed-by-hand", tcp(22, "0.0.0.0/0"), tcp(443, "0.0.0.0/0"))
+    _evaluate(aws, "automatic")
+    aws.ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=[tcp(22, "0.0.0.0/0")])
+    assert _remediate(aws, group_id)["action"] == "unchanged"
+    assert _ingress(aws, group_id) == {("tcp", 443, 443, "0.0.0.0/0")}
+
+
+def test_a_rule_removed_between_authorize_and_revoke_takes_its_remainder_with_it(aws: Aws) -> None:
+    # GIVEN a wide rule, and somebody who removes it right after the remainder was authorized
+    aws.new_rule({"remediation": "automatic"})
+    group_id = aws.group("racing", WIDE)
+    _evaluate(aws, "automatic")
+
+    class Racing:
+        def __init__(self, ec2) -> None:
+            self.ec2 = ec2
+
+        def __getattr__(self, name: str):
+            return getattr(self.ec2, name)
+
+        def authorize_security_group_ingress(self, **request):
+            result = self.ec2.authorize_security_group_ingress(**request)
+            self.ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=[WIDE])
+            return result
+
+    clients = lambda service: Racing(aws.client("ec2")) if service == "ec2" else aws.client(service)  # noqa: E731
+    record = _remediate(aws, group_id, clients)
+    # THEN nothing is left that the group did not admit when the remediation ended: no remainder of a rule gone
+    assert record["alreadyGone"] == [WIDE] and _ingress(aws, group_id) == set()
+
+
+def test_a_malformed_remediation_payload_raises(aws: Aws) -> None:
+    for payload in ({"remediate": "sg-1"}, {"remediate": {"groupId": "sg-xyz", "configRuleName": RULE}}, {"remediate": {"groupId": "sg-0123456789abcdef0"}}):
+        with pytest.raises(handler.MalformedEvent):
+            remediate.remediate(payload, aws.client)
+    with pytest.raises(handler.MalformedEvent, match="remediation 'fix'"):
+        handler.rule_parameters(json.dumps({"remediation": "fix"}))
 
 
 # --- the construct: synthesized with the guard and AwsSolutionsChecks ------------------------------
