@@ -11,10 +11,11 @@ ranges (they hold no public address), permissions the caller keeps (``keep``: ru
 other groups. Apply it as ``Plan.authorize`` first, then ``Plan.cuts``' revokes: no instant admits more
 than before.
 
-All traffic (``-1``) admits every IP protocol; a security group can name each of the 256 protocol numbers
-only as one rule each (AWS's default quota is 60 inbound rules per group), so a cut all-traffic rule is
-re-authorized for TCP, UDP and ICMP (ICMPv6 for an IPv6 source) and ``Plan.narrowed`` says which other
-protocols (GRE, ESP, ...) it no longer admits from that source.
+All traffic (``-1``) admits every IP protocol; a security group can name the other protocol numbers only as
+one rule each, over 250 rules per source, far beyond the per-group rule quota ("Inbound or outbound rules per
+security group", Amazon VPC quotas: https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html).
+So a cut all-traffic rule is re-authorized for TCP, UDP and ICMP (ICMPv6 for an IPv6 source) and
+``Cut.narrowed`` says which other protocols (GRE, ESP, ...) it no longer admits from that source.
 """
 
 from __future__ import annotations
