@@ -584,6 +584,20 @@ def test_remediation_refuses_what_the_rule_did_not_find_non_compliant_and_opted_
         assert _ingress(aws, group_id) == {("tcp", 0, 65535, "0.0.0.0/0")}
 
 
+def test_what_a_prefix_list_opens_is_reported_and_left_alone(aws: Aws) -> None:
+    # GIVEN SSH from a prefix list whose entries hold the whole IPv4 internet (NON_COMPLIANT)
+    aws.new_rule({"remediation": "automatic"})
+    prefix_list = aws.ec2.create_managed_prefix_list(PrefixListName=f"everyone-{next(_names)}", AddressFamily="IPv4", MaxEntries=1,
+                                                     Entries=[{"Cidr": "0.0.0.0/0"}])["PrefixList"]["PrefixListId"]
+    group_id = aws.group("prefix-list", {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "PrefixListIds": [{"PrefixListId": prefix_list}]})
+    assert _evaluate(aws, "automatic")[group_id][0] == "NON_COMPLIANT"
+    # WHEN remediated THEN nothing changes (its entries are managed elsewhere) and the record says what stays open
+    record = _remediate(aws, group_id)
+    assert (record["action"], record["leftOpen"]) == ("unchanged", ["tcp/22 on the group"])
+    [group] = aws.ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+    assert group["IpPermissions"][0]["PrefixListIds"] == [{"PrefixListId": prefix_list}]
+
+
 def test_a_concurrent_fix_wins(aws: Aws) -> None:
     aws.new_rule({"remediation": "automatic"})
     group_id = aws.group("fixed-by-hand", tcp(22, "0.0.0.0/0"), tcp(443, "0.0.0.0/0"))

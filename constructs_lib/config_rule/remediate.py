@@ -101,19 +101,30 @@ def remediate(event: Mapping[str, Any], clients: handler.ClientFactory) -> dict[
     findings, change, authorize, revoke = group_plan(ec2, group, policy)
     if not findings:
         return _log({"action": "unchanged", "groupId": group_id, "evaluation": evaluation, "reason": "compliant when read again"})
-    if authorize:
-        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=authorize)
-    gone = [item for item in revoke if not _revoked(ec2, group_id, item)]
-    if gone:  # removed meanwhile: withdraw what only its remainder needed
-        needed = {_key(_ip_permission(g)) for cut, item in zip(change.cuts, revoke) if item not in gone for g in cut.remainder}
-        withdraw = [p for p in authorize if _key(p) not in needed]
-        if withdraw:
-            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=withdraw)
+    if not change.cuts:
+        record = _record("unchanged", group, evaluation, change, [], [])
+        record["reason"] = "nothing this remediation may change opens the group (see leftOpen, and the rule's annotation)"
+        return _log(record)
+    gone = apply_plan(ec2, group_id, change, authorize, revoke)
     [after] = live.read_security_groups(ec2, [group_id])
     record = _record("remediated", group, evaluation, change, authorize, [r for r in revoke if r not in gone])
     record["after"] = after.get("IpPermissions", [])
     record["alreadyGone"] = gone
     return _log(record)
+
+
+def apply_plan(ec2: Any, group_id: str, change: Plan, authorize: list[dict], revoke: list[dict]) -> list[dict]:
+    """Authorize the remainder, then revoke each cut rule; a rule EC2 no longer knows (removed meanwhile) withdraws
+    the grants only its remainder needed. Returns the rules that were already gone."""
+    if authorize:
+        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=authorize)
+    gone = [item for item in revoke if not _revoked(ec2, group_id, item)]
+    if gone:
+        needed = {_key(_ip_permission(g)) for cut, item in zip(change.cuts, revoke) if item not in gone for g in cut.remainder}
+        withdraw = [p for p in authorize if _key(p) not in needed]
+        if withdraw:
+            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=withdraw)
+    return gone
 
 
 def _revoked(ec2: Any, group_id: str, item: dict[str, Any]) -> bool:
