@@ -159,6 +159,14 @@ def test_what_another_group_opens_alone_is_reported_not_chased() -> None:
     assert (revoke, authorize) == ([], []) and plan.left_open == ((22, "network interface eni-0123"),)
 
 
+def test_the_remainder_keeps_the_cut_rules_description_or_says_where_it_comes_from() -> None:
+    described = rule("tcp", 0, 65535, ("IpRanges", {"CidrIp": "0.0.0.0/0", "Description": "load test (OPS-7)"}))
+    _, _, authorize, _ = remediated([group("sg-1", described, rule("-1", None, None, source("::/0")))])
+    assert {p["IpRanges"][0]["Description"] for p in authorize if "IpRanges" in p} == {"load test (OPS-7)"}
+    assert {p["Ipv6Ranges"][0]["Description"] for p in authorize if "Ipv6Ranges" in p} == {
+        "admin-port-guard: rest of all traffic without tcp 22,23,3389,5900,5985,5986"}
+
+
 def test_a_remainder_the_group_holds_already_is_not_authorized_twice() -> None:
     udp = rule("udp", 0, 65535, source("0.0.0.0/0"))
     _, after, authorize, _ = remediated([group("sg-1", rule("-1", None, None, source("0.0.0.0/0")), udp)])

@@ -62,7 +62,14 @@ def plan_requests(
     change = plan(inventory, f"{template.name}:{logical_id}", policy, keep)
     revoke = [entries[int(cut.permission.rule_label.rsplit("[", 1)[1][:-1])] for cut in change.cuts]
     held = {_key(entry) for entry in entries if entry is not None} - {_key(entry) for entry in revoke}
-    authorize = [_ip_permission(grant) for grant in change.authorize]
+    descriptions: dict[Grant, str] = {}
+    for cut, item in zip(change.cuts, revoke):
+        [source] = item.get("IpRanges", []) + item.get("Ipv6Ranges", [])
+        what = "all traffic" if cut.permission.protocol == "all" else "tcp {}-{}".format(*cut.permission.ports)
+        text = source.get("Description") or f"admin-port-guard: rest of {what} without tcp {','.join(map(str, cut.ports))}"
+        for grant in cut.remainder:
+            descriptions.setdefault(grant, text)
+    authorize = [_ip_permission(grant, descriptions[grant]) for grant in change.authorize]
     return findings, change, [p for p in authorize if _key(p) not in held], revoke
 
 
@@ -152,11 +159,13 @@ def _non_compliant_evaluation(config: Any, rule_name: str, group_id: str) -> str
     return None
 
 
-def _ip_permission(grant: Grant) -> dict[str, Any]:
-    """The ``IpPermissions`` item of one grant (every ICMP type: ports -1)."""
+def _ip_permission(grant: Grant, description: str | None = None) -> dict[str, Any]:
+    """The ``IpPermissions`` item of one grant (every ICMP type: ports -1), with the cut rule's description,
+    else one that says where it comes from."""
     field, key = _RANGE_FIELDS[grant.source.network.version]
     low, high = grant.ports if grant.ports is not None else (-1, -1)
-    return {"IpProtocol": grant.protocol, "FromPort": low, "ToPort": high, field: [{key: grant.source.label}]}
+    source = {key: grant.source.label, **({"Description": description} if description else {})}
+    return {"IpProtocol": grant.protocol, "FromPort": low, "ToPort": high, field: [source]}
 
 
 def _key(item: Mapping[str, Any]) -> tuple:
