@@ -13,6 +13,7 @@ _EXPORTS = {
     "acknowledge_admin_port_finding": "constructs_lib.plugin",
     "AdminPortGuardConfigRule": "constructs_lib.config_rule.construct",
     "AdminPortGuardMemberRole": "constructs_lib.config_rule.construct",
+    "Remediation": "constructs_lib.config_rule.construct",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -19,7 +19,7 @@ import json
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,8 +55,9 @@ def _client(service: str) -> Any:
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-def deploy(templates: Sequence[Template]) -> Deployment:
-    """Create one stack per template, in order, and read back the security groups and the instances' groups."""
+def deploy(templates: Sequence[Template], change: Callable[[Callable[[str], Any]], None] | None = None) -> Deployment:
+    """Create one stack per template, in order, then run ``change`` (given a client factory: a drift or a
+    remediation after the deploy), and read back the security groups and the instances' groups."""
     import moto
 
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -71,12 +72,12 @@ def deploy(templates: Sequence[Template]) -> Deployment:
     try:
         with moto.mock_aws(), warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Tried to parse", UserWarning)
-            return _deploy(templates)
+            return _deploy(templates, change)
     finally:
         moto_log.setLevel(level)
 
 
-def _deploy(templates: Sequence[Template]) -> Deployment:
+def _deploy(templates: Sequence[Template], change: Callable[[Callable[[str], Any]], None] | None) -> Deployment:
     cloudformation, ec2 = _client("cloudformation"), _client("ec2")
     _client("ssm").put_parameter(Name=BOOTSTRAP_VERSION[0], Value=BOOTSTRAP_VERSION[1], Type="String")
     instance_keys: dict[str, str] = {}
@@ -93,6 +94,8 @@ def _deploy(templates: Sequence[Template]) -> Deployment:
         for resource in cloudformation.describe_stack_resources(StackName=stack)["StackResources"]:
             if resource.get("ResourceType") == "AWS::EC2::Instance":
                 instance_keys[resource["PhysicalResourceId"]] = f"{template.name}:{resource['LogicalResourceId']}"
+    if change is not None:
+        change(_client)
     groups = {group["GroupId"]: group for page in ec2.get_paginator("describe_security_groups").paginate()
               for group in page["SecurityGroups"]}
     instances = {}

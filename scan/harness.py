@@ -39,7 +39,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -432,19 +432,21 @@ def run_scan(
     listeners: Mapping[str, Sequence[int]] | None = None,
     ports: Sequence[int] = DEFAULT_PORTS,
     sources: Sequence[str] | None = None,
+    change: Callable[[Callable[[str], Any]], None] | None = None,
 ) -> ScanResult:
     """Deploy the templates at ``paths`` to the emulator, build the test network from what was deployed, scan
     it and compare with the exposure report.
 
     ``sources``: the hosts that scan (``internet``, ``admin`` or instance names); default all of them.
-    Every source scans every instance other than itself.
+    Every source scans every instance other than itself. ``change``: run on the emulator after the deploy
+    (``scan.emulator.deploy``), so the packets show a changed deployment against the templates' prediction.
     """
     require_tools()
     started = time.monotonic()
     templates = load(paths)
     report = analyse(templates)
     try:
-        deployment = deploy(templates)
+        deployment = deploy(templates, change)
     except EmulatorError as error:
         raise HarnessError(str(error)) from None
     hosts = plan_hosts(report, deployment)

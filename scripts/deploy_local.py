@@ -8,7 +8,9 @@ aws://123456789012/us-east-1`` → ``cdk deploy --require-approval never`` of th
 stack with the AWS Config rule (``AdminPortGuardConfigRule``; this file is the CDK app, ``app``) → live
 audit (``python -m constructs_lib.guard --live``) → the Config rule: its handler, invoked in this process as
 AWS Config would (moto's Lambda never runs code), evaluates every deployed security group and the
-evaluations it put are read back → ``cdk destroy --force``; the emulator is stopped by its PID even when a
+evaluations it put are read back → the remediation drill (``remediation_drill``: SSH opened by hand, the
+notify rule plans, the automatic remediation's SSM document rendered and its payload given to the handler,
+SSH closed, HTTP kept, COMPLIANT again) → ``cdk destroy --force``; the emulator is stopped by its PID even when a
 step fails. Exit status: the first failing step's, else the audit's, else the rule's (0 all COMPLIANT).
 
 Nothing leaves 127.0.0.1: every AWS endpoint is the emulator; the CLI's notices, telemetry and version
@@ -22,9 +24,12 @@ check are off, and a dead local proxy catches any other HTTP(S) request. The S3 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -34,6 +39,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
@@ -153,7 +159,7 @@ def app() -> None:
     from aws_cdk import aws_sns as sns
     from cdk_nag import AwsSolutionsChecks
 
-    from constructs_lib import AdminPortGuardConfigRule, add_admin_port_guard
+    from constructs_lib import AdminPortGuardConfigRule, Remediation, add_admin_port_guard
     from stacks import ReferenceStack, admin_cidrs_from_context
 
     application = cdk.App()
@@ -162,9 +168,13 @@ def app() -> None:
     ReferenceStack(application, STACK, admin_cidrs=admin_cidrs_from_context(application))
     stack = cdk.Stack(application, RULE_STACK, description="AdminPortGuard AWS Config rule on the local emulator")
     key = kms.Key(stack, "AlertsKey", enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.DESTROY)
-    rule = AdminPortGuardConfigRule(stack, "AdminPortGuard", notification_topic=sns.Topic(stack, "Alerts", master_key=key, enforce_ssl=True))
+    rule = AdminPortGuardConfigRule(stack, "AdminPortGuard", notification_topic=sns.Topic(stack, "Alerts", master_key=key, enforce_ssl=True),
+                                    remediation=Remediation.automatic(retries=3, retry_seconds=60))
     cdk.CfnOutput(stack, "RuleName", value=rule.rule_name)
     cdk.CfnOutput(stack, "FunctionName", value=rule.function.function_name)
+    notify = AdminPortGuardConfigRule(stack, "AdminPortGuardNotify", remediation=Remediation.notify())
+    cdk.CfnOutput(stack, "NotifyRuleName", value=notify.rule_name)
+    cdk.CfnOutput(stack, "NotifyFunctionName", value=notify.function.function_name)
     application.synth()
 
 
@@ -196,45 +206,100 @@ def destroy_command(admin_cidr: str, output_dir: Path) -> list[str]:
     return cdk_command("destroy", STACK, RULE_STACK, *_app_option(), "--force", "-c", f"admin_cidr={admin_cidr}", output_dir=output_dir)
 
 
-def evaluate_config_rule(endpoint_url: str) -> dict[str, tuple[str, str | None]]:
-    """Play AWS Config: invoke the deployed rule's handler in this process with a periodic event (every security
-    group of the region), then read back what it put: ``{group id: (compliance, annotation)}``."""
-    sys.path.insert(0, str(ROOT))
+def _clients(endpoint_url: str):  # noqa: ANN202 - a boto3 client factory
     import boto3
+
+    return lambda service: boto3.client(service, endpoint_url=endpoint_url, region_name=REGION,
+                                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def _deployed_rule(client: Any, rule: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The deployed rule named by the rule stack's output ``<rule>RuleName`` and its function, checked to run this handler."""
+    from constructs_lib.config_rule import handler
+
+    stack = client("cloudformation").describe_stacks(StackName=RULE_STACK)["Stacks"][0]
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    [deployed] = client("config").describe_config_rules(ConfigRuleNames=[outputs[f"{rule}RuleName"]])["ConfigRules"]
+    function = client("lambda").get_function(FunctionName=outputs[f"{rule}FunctionName"])["Configuration"]
+    if deployed["Source"]["SourceIdentifier"] != function["FunctionArn"] or function["Handler"] != f"{handler.__name__}.handler":
+        raise RuntimeError(f"the deployed rule does not run this handler: {deployed['Source']}, {function['Handler']}")
+    return deployed, function
+
+
+def evaluate_config_rule(endpoint_url: str, rule: str = "", log: list[dict[str, Any]] | None = None) -> dict[str, tuple[str, str | None]]:
+    """Play AWS Config: invoke the deployed rule's handler (``rule``: ``""`` the main rule, ``"Notify"`` the notify
+    one) in this process with a periodic event (every security group of the region), then read back what it put:
+    ``{group id: (compliance, annotation)}``. ``log`` receives the remediation records the handler logged."""
+    sys.path.insert(0, str(ROOT))
     import moto_patches
 
     from constructs_lib.config_rule import handler
 
-    def client(service: str) -> object:
-        return boto3.client(service, endpoint_url=endpoint_url, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
-
-    stack = client("cloudformation").describe_stacks(StackName=RULE_STACK)["Stacks"][0]
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-    config = client("config")
-    [rule] = config.describe_config_rules(ConfigRuleNames=[outputs["RuleName"]])["ConfigRules"]
-    function = client("lambda").get_function(FunctionName=outputs["FunctionName"])["Configuration"]
-    if rule["Source"]["SourceIdentifier"] != function["FunctionArn"] or function["Handler"] != f"{handler.__name__}.handler":
-        raise RuntimeError(f"the deployed rule does not run this handler: {rule['Source']}, {function['Handler']}")
+    client = _clients(endpoint_url)
+    deployed, _ = _deployed_rule(client, rule)
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    handler.evaluate_event({
-        "invokingEvent": json.dumps({"awsAccountId": ACCOUNT, "notificationCreationTime": now,
-                                     "messageType": handler.SCHEDULED, "recordVersion": "1.0"}),
-        "ruleParameters": rule.get("InputParameters", "{}"),
-        "resultToken": moto_patches.result_token(rule["ConfigRuleName"]),
-        "eventLeftScope": False,
-        "configRuleName": rule["ConfigRuleName"],
-        "configRuleArn": rule["ConfigRuleArn"],
-        "configRuleId": rule["ConfigRuleId"],
-        "accountId": ACCOUNT,
-        "version": "1.0",
-    }, client)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        handler.evaluate_event({
+            "invokingEvent": json.dumps({"awsAccountId": ACCOUNT, "notificationCreationTime": now,
+                                         "messageType": handler.SCHEDULED, "recordVersion": "1.0"}),
+            "ruleParameters": deployed.get("InputParameters", "{}"),
+            "resultToken": moto_patches.result_token(deployed["ConfigRuleName"]),
+            "eventLeftScope": False,
+            "configRuleName": deployed["ConfigRuleName"],
+            "configRuleArn": deployed["ConfigRuleArn"],
+            "configRuleId": deployed["ConfigRuleId"],
+            "accountId": ACCOUNT,
+            "version": "1.0",
+        }, client)
+    if log is not None:
+        log += _records(output.getvalue())
     results = {}
-    for page in config.get_paginator("get_compliance_details_by_config_rule").paginate(ConfigRuleName=rule["ConfigRuleName"]):
+    for page in client("config").get_paginator("get_compliance_details_by_config_rule").paginate(ConfigRuleName=deployed["ConfigRuleName"]):
         for result in page["EvaluationResults"]:
             qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
             results[qualifier["ResourceId"]] = (result["ComplianceType"], result.get("Annotation"))
     return results
+
+
+def remediate_config_rule(endpoint_url: str, started: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Play AWS Config's remediation of the main rule: for each NON_COMPLIANT result when the remediation is
+    automatic, and for the groups in ``started`` (``start-remediation-execution``), run the rule's SSM
+    Automation document as SSM would: render its one ``aws:invokeLambdaFunction`` step with the remediation's
+    parameters and give the payload to the handler in this process (moto runs neither SSM nor Lambda code).
+    Returns the change records the function returned."""
+    sys.path.insert(0, str(ROOT))
+    from constructs_lib.config_rule import remediate
+
+    client = _clients(endpoint_url)
+    deployed, function = _deployed_rule(client, "")
+    config = client("config")
+    [remediation] = config.describe_remediation_configurations(ConfigRuleNames=[deployed["ConfigRuleName"]])["RemediationConfigurations"]
+    content = json.loads(client("ssm").get_document(Name=remediation["TargetId"])["Content"])
+    [step] = content["mainSteps"]
+    if (content["schemaVersion"], step["action"], step["inputs"]["FunctionName"]) != ("0.3", "aws:invokeLambdaFunction", function["FunctionArn"]):
+        raise RuntimeError(f"the remediation document does not invoke the rule's function: {step}")
+    role = remediation["Parameters"]["AutomationAssumeRole"]["StaticValue"]["Values"][0]
+    trust = client("iam").get_role(RoleName=role.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
+    if "ssm.amazonaws.com" not in json.dumps(trust):
+        raise RuntimeError(f"SSM Automation cannot assume the remediation's role {role}")
+    groups = list(started)
+    if remediation["Automatic"]:
+        pages = config.get_paginator("get_compliance_details_by_config_rule").paginate(
+            ConfigRuleName=deployed["ConfigRuleName"], ComplianceTypes=["NON_COMPLIANT"])
+        groups += [r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"] for page in pages for r in page["EvaluationResults"]]
+    records = []
+    for group_id in dict.fromkeys(groups):
+        values = {"GroupId": group_id, "AutomationAssumeRole": role}
+        payload = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda match: values[match.group(1)], step["inputs"]["Payload"])
+        with contextlib.redirect_stdout(io.StringIO()):
+            records.append(remediate.remediate(json.loads(payload), client))
+    return records
+
+
+def _records(output: str) -> list[dict[str, Any]]:
+    """The remediation records in the handler's log lines."""
+    return [json.loads(line)["adminPortGuardRemediation"] for line in output.splitlines() if line.startswith('{"adminPortGuardRemediation"')]
 
 
 def _check_config_rule(endpoint_url: str) -> int:
@@ -249,6 +314,57 @@ def _check_config_rule(endpoint_url: str) -> int:
     failing = sum(compliance != "COMPLIANT" for compliance, _ in results.values())
     print(f"==> config rule: {len(results)} evaluations, {failing} not COMPLIANT", flush=True)
     return 1 if failing or not results else 0
+
+
+def remediation_drill(endpoint_url: str) -> list[str]:
+    """The drift scenario: SSH opened to the world by hand on the web server's group; the notify rule plans and
+    changes nothing; the main rule marks it NON_COMPLIANT, its remediation closes SSH, HTTP(S) stays, the next
+    evaluation is COMPLIANT. Returns what went wrong (nothing: ``[]``); SSH is closed again in any case."""
+    client = _clients(endpoint_url)
+    ec2 = client("ec2")
+    outputs = client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    [web] = [output["OutputValue"] for output in outputs if output["OutputKey"] == "WebSecurityGroupId"]
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
+    def world_ports() -> set[int]:
+        [group] = ec2.describe_security_groups(GroupIds=[web])["SecurityGroups"]
+        return {p.get("FromPort") for p in group["IpPermissions"] if any(r.get("CidrIp") == "0.0.0.0/0" for r in p.get("IpRanges", []))}
+
+    problems = []
+    served = world_ports()  # HTTP and HTTPS
+    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[ssh])  # as a console user would
+    try:
+        log: list[dict[str, Any]] = []
+        if evaluate_config_rule(endpoint_url, "Notify", log)[web][0] != "NON_COMPLIANT":
+            problems.append("the notify rule did not find SSH from 0.0.0.0/0 NON_COMPLIANT")
+        planned = [r for r in log if r["action"] == "planned" and r["groupId"] == web]
+        if not planned or planned[0]["revoke"] != [ssh] or 22 not in world_ports():
+            problems.append(f"notify mode should plan to revoke {ssh} and change nothing: {planned}")
+        if evaluate_config_rule(endpoint_url)[web][0] != "NON_COMPLIANT":
+            problems.append("the rule did not find SSH from 0.0.0.0/0 NON_COMPLIANT")
+        records = [r for r in remediate_config_rule(endpoint_url) if r["groupId"] == web]
+        if not records or records[0]["action"] != "remediated" or records[0]["revoke"] != [ssh]:
+            problems.append(f"the remediation did not revoke exactly SSH from 0.0.0.0/0: {records}")
+        if 80 not in served or world_ports() != served:
+            problems.append(f"after remediation the web group admits from 0.0.0.0/0 ports {sorted(world_ports())}, not {sorted(served)}")
+        if evaluate_config_rule(endpoint_url)[web] != ("COMPLIANT", None):
+            problems.append("the evaluation after the remediation is not COMPLIANT")
+    finally:
+        if 22 in world_ports():
+            ec2.revoke_security_group_ingress(GroupId=web, IpPermissions=[ssh])
+    return problems
+
+
+def _check_remediation(endpoint_url: str) -> int:
+    print("\n==> remediation: SSH opened by hand on the web group; notify plans, the automatic remediation closes it", flush=True)
+    try:
+        problems = remediation_drill(endpoint_url)
+    except Exception as error:  # noqa: BLE001 - any failure of the step is reported and fails the run
+        problems = [f"{type(error).__name__}: {error}"]
+    for problem in problems:
+        print(f"    {problem}")
+    print(f"==> remediation: {'failed' if problems else 'SSH closed, HTTP kept, COMPLIANT again'}", flush=True)
+    return 1 if problems else 0
 
 
 def _run(title: str, command: Sequence[str], env: dict[str, str]) -> int:
@@ -290,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if status == 0:
                 status = _run("live audit", audit_command(aws.endpoint_url), aws.env)
                 status = status or _check_config_rule(aws.endpoint_url)
+                status = status or _check_remediation(aws.endpoint_url)
             if arguments.keep:
                 print(f"\nKept: endpoint {aws.endpoint_url}; press Ctrl-C to stop the emulator.", flush=True)
                 try:

@@ -28,6 +28,15 @@ gap of stock moto's CloudFormation layer that was measured with CDK CLI 2.1148.1
    ``NextToken``). AWS Config issues the ``ResultToken`` of each invocation; here whoever plays Config makes
    one with ``result_token(rule_name)``.
 
+7. ``AWS::Config::RemediationConfiguration``: skipped by stock moto like every ``AWS::Config::*`` resource, and
+   moto has no remediation API. Patched: created from the template (refused, as AWS refuses
+   ``PutRemediationConfigurations``, unless the rule and the target SSM document exist), deleted with the stack,
+   and read back with ``DescribeRemediationConfigurations``. SSM never runs the document here: whoever plays
+   Config renders its one step and calls the handler (``scripts/deploy_local.py``, ``remediate_config_rule``).
+8. ``AWS::SSM::Document``: CloudFormation takes ``Content`` as an object; stock moto stores the object where the
+   SSM API holds text, and ``DescribeDocument``/``GetDocument`` then fail (500). Patched: an object is stored as its
+   JSON text.
+
 Not emulated: moto's Config never records configuration items of security groups, never invokes the
 rule's function, and its Lambda never runs Python code; the harness calls the handler itself.
 
@@ -56,6 +65,8 @@ def apply() -> None:
     _patch_change_set_outputs()
     _patch_deletes()
     _patch_config_rule_resource()
+    _patch_remediation_configuration()
+    _patch_ssm_document()
     apply_evaluations()
     _applied.add("all")
 
@@ -313,3 +324,82 @@ def _patch_evaluations() -> None:
     ConfigBackend.get_compliance_details_by_config_rule = get_compliance_details_by_config_rule  # type: ignore[attr-defined]
     ConfigBackend.delete_config_rule = delete_config_rule  # type: ignore[method-assign]
     ConfigResponse.get_compliance_details_by_config_rule = respond  # type: ignore[attr-defined]
+
+
+def _patch_remediation_configuration() -> None:
+    from moto.cloudformation import parsing
+    from moto.config.exceptions import InvalidParameterValueException, NoSuchConfigRuleException
+    from moto.config.models import config_backends
+    from moto.config.responses import ConfigResponse
+    from moto.core.common_models import CloudFormationModel
+    from moto.ssm.models import ssm_backends
+
+    def stored(backend: Any) -> dict[str, dict[str, Any]]:
+        return backend.__dict__.setdefault("_remediation_configurations", {})  # type: ignore[no-any-return]
+
+    class RemediationConfigurationResource(CloudFormationModel):  # patch 7
+        __module__ = "moto_patches.config"
+
+        def __init__(self, rule_name: str) -> None:
+            self.rule_name = rule_name
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Config::RemediationConfiguration"
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.rule_name
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+        ) -> Any:
+            properties = dict(cloudformation_json["Properties"])
+            backend = config_backends[account_id][region_name]
+            rule_name = properties["ConfigRuleName"]
+            if rule_name not in backend.config_rules:
+                raise NoSuchConfigRuleException(rule_name)
+            if properties.get("TargetType") != "SSM_DOCUMENT" or properties.get("TargetId") not in ssm_backends[account_id][region_name]._documents:
+                raise InvalidParameterValueException(f"the target SSM document {properties.get('TargetId')!r} does not exist")
+            properties["Arn"] = f"arn:aws:config:{region_name}:{account_id}:remediation-configuration/{rule_name}/{resource_name}"
+            stored(backend)[rule_name] = properties
+            return cls(rule_name)
+
+        @classmethod
+        def delete_from_cloudformation_json(  # type: ignore[override]
+            cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+        ) -> None:
+            stored(config_backends[account_id][region_name]).pop(cloudformation_json["Properties"]["ConfigRuleName"], None)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            stored(config_backends[account_id][region_name]).pop(self.rule_name, None)
+
+    def respond(self: Any) -> str:
+        configurations = stored(self.config_backend)
+        names = self._get_param("ConfigRuleNames") or []
+        return json.dumps({"RemediationConfigurations": [configurations[name] for name in names if name in configurations]})
+
+    ConfigResponse.describe_remediation_configurations = respond  # type: ignore[attr-defined]
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+def _patch_ssm_document() -> None:
+    from moto.ssm.models import Document
+
+    original = Document.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(
+        cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
+        properties = cloudformation_json["Properties"]
+        if isinstance(properties.get("Content"), dict):  # patch 8
+            cloudformation_json = {**cloudformation_json, "Properties": {**properties, "Content": json.dumps(properties["Content"])}}
+        return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    Document.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment]

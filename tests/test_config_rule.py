@@ -31,7 +31,7 @@ moto = needs("moto", "the Config rule tests")
 
 from botocore.stub import Stubber  # noqa: E402
 
-from constructs_lib.config_rule import handler  # noqa: E402
+from constructs_lib.config_rule import handler, remediate  # noqa: E402
 from constructs_lib.config_rule.asset import build_asset, source_files  # noqa: E402
 from constructs_lib.guard import live  # noqa: E402
 from constructs_lib.policy import Finding, GuardPolicy, Location, PolicyError, Rule, Template, check_templates  # noqa: E402
@@ -99,13 +99,14 @@ class Aws:
         )["FunctionArn"]
         self.new_rule()
 
-    def new_rule(self) -> None:
-        """The rule ``RULE``, created afresh: no evaluation stored yet."""
+    def new_rule(self, parameters: dict | None = None) -> None:
+        """The rule ``RULE`` (with ``parameters``), created afresh: no evaluation stored yet."""
         if self.config.describe_config_rules()["ConfigRules"]:
             self.config.delete_config_rule(ConfigRuleName=RULE)
         self.config.put_config_rule(ConfigRule={"ConfigRuleName": RULE, "Source": {
             "Owner": "CUSTOM_LAMBDA", "SourceIdentifier": self.function,
-            "SourceDetails": [{"EventSource": "aws.config", "MessageType": handler.CHANGE}]}})
+            "SourceDetails": [{"EventSource": "aws.config", "MessageType": handler.CHANGE}]},
+            **({"InputParameters": json.dumps(parameters)} if parameters else {})})
 
     def client(self, service: str):
         return self.session.client(service, region_name=REGION)
@@ -509,6 +510,135 @@ def test_the_asset_holds_only_the_handler_the_adapter_and_the_core_and_runs_with
     assert result.stdout.splitlines() == ["WorldOpenAdminPort[22]: tcp/22 (SSH) from 0.0.0.0/1, 128.0.0.0/1", "[]"]
 
 
+# --- remediation: the plan applied to the live group, only when safe ---------------------------------------------
+
+WIDE = {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
+
+def _evaluate(aws: Aws, mode: str) -> dict[str, tuple[str, str | None]]:
+    """A periodic evaluation of the rule with remediation ``mode``; what Config then holds."""
+    handler.evaluate_event(scheduled(ruleParameters=json.dumps({"remediation": mode})), aws.client)
+    return aws.stored()
+
+
+def _remediate(aws: Aws, group_id: str, clients=None) -> dict:
+    return remediate.remediate({"remediate": {"groupId": group_id, "configRuleName": RULE}}, clients or aws.client)
+
+
+def _records(capsys: pytest.CaptureFixture[str], action: str) -> dict[str, dict]:
+    lines = [json.loads(line)["adminPortGuardRemediation"] for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    return {record["groupId"]: record for record in lines if record["action"] == action}
+
+
+def _ingress(aws: Aws, group_id: str) -> set[tuple]:
+    [group] = aws.ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+    return {(p["IpProtocol"], p.get("FromPort"), p.get("ToPort"), r.get("CidrIp") or r.get("CidrIpv6"))
+            for p in group["IpPermissions"] for r in p.get("IpRanges", []) + p.get("Ipv6Ranges", [])}
+
+
+def test_every_tcp_port_from_anyone_is_remediated_to_the_same_ranges_minus_the_admin_ports(aws: Aws, capsys) -> None:
+    # GIVEN automatic remediation and a group open on every TCP port, which the rule finds NON_COMPLIANT
+    aws.new_rule({"remediation": "automatic"})
+    group_id = aws.group("wide", WIDE)
+    assert _evaluate(aws, "automatic")[group_id][0] == "NON_COMPLIANT"
+    planned = _records(capsys, "planned")[group_id]
+    # WHEN Config runs the remediation (the Automation document invokes the function with this payload)
+    record = handler.handler({"remediate": {"groupId": group_id, "configRuleName": RULE}}, SimpleNamespace(invoked_function_arn=FUNCTION_ARN))
+    # THEN the same source keeps every other port, the change is logged with the evaluation it answers, and it is compliant
+    kept = {("tcp", 0, 21, "0.0.0.0/0"), ("tcp", 24, 3388, "0.0.0.0/0"), ("tcp", 3390, 5899, "0.0.0.0/0"),
+            ("tcp", 5901, 5984, "0.0.0.0/0"), ("tcp", 5987, 65535, "0.0.0.0/0")}
+    assert _ingress(aws, group_id) == kept
+    assert record["action"] == "remediated" and record["evaluation"].startswith(f"{RULE}/{group_id}@")
+    assert record["revoke"] == [WIDE] and record["authorize"] == planned["authorize"] and len(record["authorize"]) == 5
+    assert record["before"][0]["FromPort"] == 0 and len(record["after"]) == 5 and _records(capsys, "remediated")[group_id] == record
+    assert _evaluate(aws, "automatic")[group_id] == ("COMPLIANT", None)
+
+
+def test_the_two_halves_on_ssh_are_closed_on_ssh_only(aws: Aws) -> None:
+    aws.new_rule({"remediation": "manual"})
+    group_id = aws.group("halves", tcp(22, "0.0.0.0/1", "128.0.0.0/1"), tcp(80, "0.0.0.0/0"))
+    _evaluate(aws, "manual")
+    assert _remediate(aws, group_id)["action"] == "remediated"
+    assert _ingress(aws, group_id) == {("tcp", 80, 80, "0.0.0.0/0")}
+
+
+def test_notify_plans_and_reports_but_changes_nothing(aws: Aws, capsys) -> None:
+    aws.new_rule({"remediation": "notify"})
+    group_id = aws.group("notify", WIDE)
+    assert _evaluate(aws, "notify")[group_id][0] == "NON_COMPLIANT"
+    planned = _records(capsys, "planned")[group_id]
+    assert planned["revoke"] == [WIDE] and planned["closes"] == [{"source": "0.0.0.0/0", "ports": [22, 23, 3389, 5900, 5985, 5986]}]
+    assert _remediate(aws, group_id)["action"] == "refused"
+    assert _ingress(aws, group_id) == {("tcp", 0, 65535, "0.0.0.0/0")}
+
+
+def test_remediation_refuses_what_the_rule_did_not_find_non_compliant_and_opted_out_groups(aws: Aws) -> None:
+    aws.new_rule({"remediation": "automatic"})
+    opted_out = aws.group("opted-out", WIDE)
+    aws.ec2.create_tags(Resources=[opted_out], Tags=[{"Key": "admin-port-guard:remediation", "Value": "off"}])
+    _evaluate(aws, "automatic")
+    later = aws.group("opened-after-the-evaluation", WIDE)  # never evaluated: not touched
+    for group_id, reason in ((opted_out, "tagged admin-port-guard:remediation=off"), (later, "has not evaluated")):
+        record = _remediate(aws, group_id)
+        assert record["action"] == "refused" and reason in record["reason"]
+        assert _ingress(aws, group_id) == {("tcp", 0, 65535, "0.0.0.0/0")}
+
+
+def test_what_a_prefix_list_opens_is_reported_and_left_alone(aws: Aws) -> None:
+    # GIVEN SSH from a prefix list whose entries hold the whole IPv4 internet (NON_COMPLIANT)
+    aws.new_rule({"remediation": "automatic"})
+    prefix_list = aws.ec2.create_managed_prefix_list(PrefixListName=f"everyone-{next(_names)}", AddressFamily="IPv4", MaxEntries=1,
+                                                     Entries=[{"Cidr": "0.0.0.0/0"}])["PrefixList"]["PrefixListId"]
+    group_id = aws.group("prefix-list", {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "PrefixListIds": [{"PrefixListId": prefix_list}]})
+    assert _evaluate(aws, "automatic")[group_id][0] == "NON_COMPLIANT"
+    # WHEN remediated THEN nothing changes (its entries are managed elsewhere) and the record says what stays open
+    record = _remediate(aws, group_id)
+    assert (record["action"], record["leftOpen"]) == ("unchanged", ["tcp/22 on the group"])
+    [group] = aws.ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+    assert group["IpPermissions"][0]["PrefixListIds"] == [{"PrefixListId": prefix_list}]
+
+
+def test_a_concurrent_fix_wins(aws: Aws) -> None:
+    aws.new_rule({"remediation": "automatic"})
+    group_id = aws.group("fixed-by-hand", tcp(22, "0.0.0.0/0"), tcp(443, "0.0.0.0/0"))
+    _evaluate(aws, "automatic")
+    aws.ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=[tcp(22, "0.0.0.0/0")])
+    assert _remediate(aws, group_id)["action"] == "unchanged"
+    assert _ingress(aws, group_id) == {("tcp", 443, 443, "0.0.0.0/0")}
+
+
+def test_a_rule_removed_between_authorize_and_revoke_takes_its_remainder_with_it(aws: Aws) -> None:
+    # GIVEN a wide rule, and somebody who removes it right after the remainder was authorized
+    aws.new_rule({"remediation": "automatic"})
+    group_id = aws.group("racing", WIDE)
+    _evaluate(aws, "automatic")
+
+    class Racing:
+        def __init__(self, ec2) -> None:
+            self.ec2 = ec2
+
+        def __getattr__(self, name: str):
+            return getattr(self.ec2, name)
+
+        def authorize_security_group_ingress(self, **request):
+            result = self.ec2.authorize_security_group_ingress(**request)
+            self.ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=[WIDE])
+            return result
+
+    clients = lambda service: Racing(aws.client("ec2")) if service == "ec2" else aws.client(service)  # noqa: E731
+    record = _remediate(aws, group_id, clients)
+    # THEN nothing is left that the group did not admit when the remediation ended: no remainder of a rule gone
+    assert record["alreadyGone"] == [WIDE] and _ingress(aws, group_id) == set()
+
+
+def test_a_malformed_remediation_payload_raises(aws: Aws) -> None:
+    for payload in ({"remediate": "sg-1"}, {"remediate": {"groupId": "sg-xyz", "configRuleName": RULE}}, {"remediate": {"groupId": "sg-0123456789abcdef0"}}):
+        with pytest.raises(handler.MalformedEvent):
+            remediate.remediate(payload, aws.client)
+    with pytest.raises(handler.MalformedEvent, match="remediation 'fix'"):
+        handler.rule_parameters(json.dumps({"remediation": "fix"}))
+
+
 # --- the construct: synthesized with the guard and AwsSolutionsChecks ------------------------------
 
 
@@ -520,7 +650,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory):
     from aws_cdk import aws_sns as sns
     from cdk_nag import AwsSolutionsChecks
 
-    from constructs_lib import AdminPortGuardConfigRule, AdminPortGuardMemberRole, add_admin_port_guard
+    from constructs_lib import AdminPortGuardConfigRule, AdminPortGuardMemberRole, Remediation, add_admin_port_guard
     from constructs_lib.config_rule.construct import OrganizationOptions
 
     context = {"admin-port-guard": {"adminPorts": [22, 3389], "trustedPrefixLists": {"pl-0123456789abcdef0": "corporate VPN egress (NET-12)"}}}
@@ -536,6 +666,10 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory):
         member_accounts=["111111111111", "222222222222"], excluded_accounts=["333333333333"]))
     member = cdk.Stack(app, "Member")
     AdminPortGuardMemberRole(member, "GuardMember", evaluator_role_arn="arn:aws:iam::123456789012:role/guard-function")
+    remediated = cdk.Stack(app, "Remediated")
+    AdminPortGuardConfigRule(remediated, "Automatic", remediation=Remediation.automatic(retries=3, retry_seconds=120))
+    AdminPortGuardConfigRule(remediated, "Manual", remediation=Remediation.manual())
+    AdminPortGuardConfigRule(remediated, "Notify", remediation=Remediation.notify())
     assembly = app.synth()
     report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
     return SimpleNamespace(assembly=assembly, report=report, rule=rule, org_rule=org_rule,
@@ -550,10 +684,13 @@ def test_the_stack_passes_the_guard_and_aws_solutions_with_reasoned_acknowledgem
     plugins = {p["pluginName"]: p for p in synthesized.report["pluginReports"]}
     assert plugins["AwsSolutions"]["conclusion"] == "success" and plugins["AwsSolutions"]["violations"] == []
     suppressed = {(s["acknowledgedId"], s["reason"]) for s in plugins["AwsSolutions"]["suppressedViolations"]}
-    assert {identifier for identifier, _ in suppressed} == {"AwsSolutions::AwsSolutions-IAM5[Resource::*]"}
-    assert all("no resource-level permissions" in reason for _, reason in suppressed)
+    wildcard, groups = "AwsSolutions::AwsSolutions-IAM5[Resource::*]", (
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:security-group/*]")
+    assert {identifier for identifier, _ in suppressed} == {wildcard, groups}
+    assert all("no resource-level permissions" in reason for identifier, reason in suppressed if identifier == wildcard)
+    assert all("admin-port-guard:remediation=off" in reason for identifier, reason in suppressed if identifier == groups)
     guard_report = json.loads((Path(synthesized.assembly.directory) / "admin-port-guard-report.json").read_text())
-    assert guard_report["findings"] == [] and len(guard_report["templates"]) == 3
+    assert guard_report["findings"] == [] and len(guard_report["templates"]) == 4
 
 
 def test_the_rule_runs_the_bundled_handler_on_security_group_changes_and_periodically(synthesized) -> None:
@@ -653,3 +790,80 @@ def test_props_problems_are_reported_together(synthesized) -> None:
     reasons = {f"pl-{index:017x}": "a reason long enough to be specific, " * 3 for index in range(10)}
     with pytest.raises(ValueError, match="more than AWS Config's 1024"):
         AdminPortGuardConfigRule(stack, "Long", trusted_prefix_lists=reasons)
+
+
+def _resource(template: dict, kind: str, prefix: str) -> tuple[str, dict]:
+    [found] = [(k, v) for k, v in template["Resources"].items() if v["Type"] == kind and k.startswith(prefix)]
+    return found
+
+
+def test_remediation_is_off_unless_asked_for(synthesized) -> None:
+    template = synthesized.template("Account")
+    assert _of_type(template, "AWS::Config::RemediationConfiguration") == [] and _of_type(template, "AWS::SSM::Document") == []
+    [rule] = _of_type(template, "AWS::Config::ConfigRule")
+    assert set(rule["Properties"]["InputParameters"]) == {"policy"}
+
+
+def test_automatic_remediation_runs_the_projects_automation_document_which_invokes_the_rules_function(synthesized) -> None:
+    template = synthesized.template("Remediated")
+    rule_id, rule = _resource(template, "AWS::Config::ConfigRule", "Automatic")
+    function_id, _ = _resource(template, "AWS::Lambda::Function", "Automatic")
+    document_id, document = _resource(template, "AWS::SSM::Document", "Automatic")
+    role_id, role = _resource(template, "AWS::IAM::Role", "AutomaticAutomationRole")
+    _, remediation = _resource(template, "AWS::Config::RemediationConfiguration", "Automatic")
+    assert handler.rule_parameters(json.dumps(rule["Properties"]["InputParameters"]))[1] == "automatic"
+    assert remediation["Properties"] == {
+        "ConfigRuleName": {"Ref": rule_id}, "TargetType": "SSM_DOCUMENT", "TargetId": {"Ref": document_id},
+        "ResourceType": "AWS::EC2::SecurityGroup", "Automatic": True, "MaximumAutomaticAttempts": 3, "RetryAttemptSeconds": 120,
+        "Parameters": {"GroupId": {"ResourceValue": {"Value": "RESOURCE_ID"}},
+                       "AutomationAssumeRole": {"StaticValue": {"Values": [{"Fn::GetAtt": [role_id, "Arn"]}]}}},
+    }
+    content = document["Properties"]["Content"]
+    assert document["Properties"]["DocumentType"] == "Automation" and content["assumeRole"] == "{{ AutomationAssumeRole }}"
+    [step] = content["mainSteps"]
+    assert step["action"] == "aws:invokeLambdaFunction" and step["inputs"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert step["inputs"]["Payload"] == {"Fn::Join": ["", ['{"remediate": {"groupId": "{{ GroupId }}", "configRuleName": "', {"Ref": rule_id}, '"}}']]}
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [{
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
+        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]
+    [invoke] = [s for r in _of_type(template, "AWS::IAM::Policy") if r["Properties"]["Roles"] == [{"Ref": role_id}]
+                for s in r["Properties"]["PolicyDocument"]["Statement"]]
+    assert (invoke["Action"], invoke["Resource"]) == ("lambda:InvokeFunction", {"Fn::GetAtt": [function_id, "Arn"]})
+
+
+def _function_statements(template: dict, prefix: str) -> list[dict]:
+    role_id, _ = _resource(template, "AWS::IAM::Role", f"{prefix}FunctionRole")
+    return [s for r in _of_type(template, "AWS::IAM::Policy") if r["Properties"]["Roles"] == [{"Ref": role_id}]
+            for s in r["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def test_only_an_applying_remediation_may_change_ingress_rules_and_never_of_an_opted_out_group(synthesized) -> None:
+    template = synthesized.template("Remediated")
+    writes = ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]
+    for prefix in ("Automatic", "Manual"):
+        [statement] = [s for s in _function_statements(template, prefix) if s["Action"] == writes]
+        assert statement["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ec2:", {"Ref": "AWS::Region"}, ":",
+                                                           {"Ref": "AWS::AccountId"}, ":security-group/*"]]}
+        assert statement["Condition"] == {"StringNotEquals": {"aws:ResourceTag/admin-port-guard:remediation": "off"}}
+    assert not any("ec2:RevokeSecurityGroupIngress" in json.dumps(s) for s in _function_statements(template, "Notify"))
+    _, manual = _resource(template, "AWS::Config::RemediationConfiguration", "Manual")
+    assert manual["Properties"]["Automatic"] is False and "MaximumAutomaticAttempts" not in manual["Properties"]
+    _, notify = _resource(template, "AWS::Config::ConfigRule", "Notify")
+    assert handler.rule_parameters(json.dumps(notify["Properties"]["InputParameters"]))[1] == "notify"
+    assert len(_of_type(template, "AWS::Config::RemediationConfiguration")) == 2 and len(_of_type(template, "AWS::SSM::Document")) == 2
+
+
+def test_remediation_props_problems_are_reported_together(synthesized) -> None:
+    import aws_cdk as cdk
+
+    from constructs_lib import AdminPortGuardConfigRule, Remediation
+    from constructs_lib.config_rule.construct import OrganizationOptions
+
+    stack = cdk.Stack(cdk.App(), "Scratch")
+    with pytest.raises(ValueError) as raised:
+        AdminPortGuardConfigRule(stack, "Org", remediation=Remediation.automatic(retries=0, retry_seconds=3_000_000),
+                                 organization=OrganizationOptions(member_accounts=["111111111111"]))
+    message = str(raised.value)
+    assert "3 problems" in message and "retries 0" in message and "retry_seconds 3000000" in message and "organization rule" in message
+    with pytest.raises(ValueError, match="Remediation.notify"):
+        AdminPortGuardConfigRule(stack, "Text", remediation="automatic")

@@ -15,7 +15,9 @@ import subprocess
 
 import pytest
 
-from constructs_lib.policy import load
+from constructs_lib.config_rule import remediate
+from constructs_lib.guard import live
+from constructs_lib.policy import GuardPolicy, load
 from constructs_lib.policy.exposure import analyse
 from constructs_lib.policy.readers import READERS
 from scan import harness
@@ -75,6 +77,28 @@ def test_reference_stack_scans_with_ssh_gone_from_the_internet(reference_scan):
     assert reference_scan.observed("internet", "Bastion") == {22: "filtered", 80: "filtered", 443: "filtered"}
     assert reference_scan.observed("admin", "Bastion")[22] == "open"
     assert len(reference_scan.probes) == 18 and reference_scan.mismatches == []
+
+
+def _remediate_every_non_compliant_group(clients) -> None:
+    """What the Config rule's remediation does to each group it finds NON_COMPLIANT, on the emulator's EC2."""
+    ec2 = clients("ec2")
+    for group in live.read_security_groups(ec2):
+        findings, change, authorize, revoke = remediate.group_plan(ec2, group, GuardPolicy())
+        if findings and change.cuts:
+            remediate.apply_plan(ec2, group["GroupId"], change, authorize, revoke)
+
+
+def test_remediation_of_the_naive_variant_filters_ssh_from_the_internet_again_and_keeps_http(variants):
+    # GIVEN the naive variant (SSH from 0.0.0.0/0 on the web server) deployed, WHEN the remediation runs on it
+    _require_tools()
+    scan = harness.run_scan([variants["naive"]], change=_remediate_every_non_compliant_group)
+    print(scan.table())
+    # THEN nmap sees SSH filtered from the internet again, HTTP still answered, the bastion's SSH untouched
+    assert scan.observed("internet", "WebServer") == {22: "filtered", 80: "open", 443: "closed"}
+    assert scan.observed("Bastion", "WebServer")[22] == "open" and scan.observed("admin", "Bastion")[22] == "open"
+    # and the only ports that differ from the template's prediction are the web server's SSH from internet addresses
+    assert {(p.source, p.target, p.port, p.predicted, p.observed) for p in scan.mismatches} == {
+        ("internet", "WebServer", 22, "open", "filtered"), ("admin", "WebServer", 22, "open", "filtered")}
 
 
 def test_packet_filter_is_the_emulators_security_groups(reference_scan):

@@ -23,7 +23,7 @@ HANDLER = "constructs_lib.config_rule.handler.handler"
 def source_files() -> list[Path]:
     """The files the function imports, relative to the ``constructs_lib`` package."""
     policy = sorted(path.relative_to(PACKAGE) for path in (PACKAGE / "policy").rglob("*.py"))
-    return [*policy, Path("guard", "live.py"), Path("config_rule", "handler.py")]
+    return [*policy, Path("guard", "live.py"), Path("config_rule", "handler.py"), Path("config_rule", "remediate.py")]
 
 
 def build_asset(parent: Path | None = None) -> Path:

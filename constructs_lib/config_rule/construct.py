@@ -27,12 +27,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ..plugin import guard_policy
 from ..policy import Thresholds
 from .asset import HANDLER, build_asset
 from .handler import CHANGE, MEMBER_ROLE_ENV, OVERSIZED, SCHEDULED, SECURITY_GROUP
+from .remediate import OPT_OUT_TAG, OPT_OUT_VALUE
 
 #: Pinned: the newest Python runtime this aws-cdk-lib knows (cdk-nag's AwsSolutions-L1 asks for it).
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -70,6 +72,46 @@ class OrganizationOptions(NamedTuple):
     excluded_accounts: Sequence[str] = ()
 
 
+class Remediation:
+    """What the rule does about a NON_COMPLIANT group (``AdminPortGuardConfigRule(remediation=...)``).
+
+    * ``Remediation.notify()``: the function logs the change it would make (``"action": "planned"``) for each
+      NON_COMPLIANT group it evaluates, and changes nothing; the function gets no write permission.
+    * ``Remediation.manual()``: also an ``AWS::Config::RemediationConfiguration`` (not automatic) that runs the
+      project's SSM Automation document, which invokes the same function to apply the change: an operator
+      starts it from the Config console or with ``aws configservice start-remediation-execution``.
+    * ``Remediation.automatic(retries=5, retry_seconds=60)``: the same, run by AWS Config for every
+      NON_COMPLIANT result; ``retries`` (1-25) attempts per resource within ``retry_seconds`` (1-2678000).
+    """
+
+    __slots__ = ("mode", "retries", "retry_seconds")
+
+    def __init__(self, mode: str, retries: int | None = None, retry_seconds: int | None = None) -> None:
+        self.mode, self.retries, self.retry_seconds = mode, retries, retry_seconds
+
+    @classmethod
+    def notify(cls) -> Remediation:
+        return cls("notify")
+
+    @classmethod
+    def manual(cls) -> Remediation:
+        return cls("manual")
+
+    @classmethod
+    def automatic(cls, retries: int = 5, retry_seconds: int = 60) -> Remediation:
+        return cls("automatic", retries, retry_seconds)
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings (AWS Config's limits for MaximumAutomaticAttempts and RetryAttemptSeconds)."""
+        found = []
+        if self.mode == "automatic":
+            if isinstance(self.retries, bool) or not isinstance(self.retries, int) or not 1 <= self.retries <= 25:
+                found.append(f"remediation retries {self.retries!r} must be a whole number from 1 to 25")
+            if isinstance(self.retry_seconds, bool) or not isinstance(self.retry_seconds, int) or not 1 <= self.retry_seconds <= 2678000:
+                found.append(f"remediation retry_seconds {self.retry_seconds!r} must be a whole number from 1 to 2678000")
+        return found
+
+
 def _grant_evaluation(role: iam.Role) -> None:
     """The actions an evaluation needs (in the account being evaluated), acknowledged for cdk-nag with why."""
     role.add_to_policy(iam.PolicyStatement(actions=list(_EVALUATION_ACTIONS), resources=["*"]))
@@ -90,6 +132,8 @@ class AdminPortGuardConfigRule(Construct):
     :param notification_topic: SNS topic that gets an EventBridge event whenever a group turns NON_COMPLIANT.
     :param notification_targets: more EventBridge targets for those events.
     :param organization: deploy to the organization's accounts instead of this one (``OrganizationOptions``).
+    :param remediation: ``Remediation.notify()``, ``.manual()`` or ``.automatic(...)``. Default: none (the rule
+        only evaluates). Not with ``organization`` (AWS Config has no remediation for organization rules).
     :raises ValueError: listing every problem of the props. ``PolicyError`` for a malformed policy.
     """
 
@@ -106,11 +150,14 @@ class AdminPortGuardConfigRule(Construct):
         notification_topic: sns.ITopic | None = None,
         notification_targets: Sequence[events.IRuleTarget] = (),
         organization: OrganizationOptions | None = None,
+        remediation: Remediation | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.policy = guard_policy(scope, admin_ports=admin_ports, broad_sources=broad_sources, trusted_prefix_lists=trusted_prefix_lists)
         parameters = {"policy": json.dumps(self.policy.to_mapping(), sort_keys=True, separators=(",", ":"))}
-        _check_props(construct_id, parameters, notification_topic, notification_targets, organization)
+        if isinstance(remediation, Remediation):
+            parameters["remediation"] = remediation.mode
+        _check_props(construct_id, parameters, notification_topic, notification_targets, organization, remediation)
         frequency = _FREQUENCIES[maximum_execution_frequency.name]
         stack = Stack.of(self)
 
@@ -198,6 +245,72 @@ class AdminPortGuardConfigRule(Construct):
                 targets=[*([targets.SnsTopic(notification_topic)] if notification_topic is not None else []), *notification_targets],
             )
 
+        self.remediation_document: ssm.CfnDocument | None = None
+        self.remediation_configuration: config.CfnRemediationConfiguration | None = None
+        self.automation_role: iam.Role | None = None
+        if remediation is not None and remediation.mode != "notify":
+            self._add_remediation(remediation)
+
+    def _add_remediation(self, remediation: Remediation) -> None:
+        """The function may change ingress rules of security groups that are not opted out; an SSM Automation
+        document invokes it; a Config remediation runs the document (manually or automatically)."""
+        stack = Stack.of(self)
+        self.function_role.add_to_policy(iam.PolicyStatement(
+            actions=["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            resources=[f"arn:{stack.partition}:ec2:{stack.region}:{stack.account}:security-group/*"],
+            conditions={"StringNotEquals": {f"aws:ResourceTag/{OPT_OUT_TAG}": OPT_OUT_VALUE}},
+        ))
+        self.function_role.add_to_policy(iam.PolicyStatement(actions=["config:DescribeConfigRules"], resources=["*"]))
+        Validations.of(self.function_role).acknowledge(Acknowledgment(
+            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:security-group/*]",
+            reason="remediation may change any security group of this account and region that AWS Config finds NON_COMPLIANT "
+                   f"(none is known at deploy time), except those tagged {OPT_OUT_TAG}={OPT_OUT_VALUE} (the condition)",
+        ))
+        self.automation_role = iam.Role(
+            self, "AutomationRole",
+            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}),
+            description="AdminPortGuard remediation: SSM Automation invokes the rule's function",
+        )
+        self.automation_role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn]))
+        payload = json.dumps({"remediate": {"groupId": "{{ GroupId }}", "configRuleName": "RULE_NAME"}}).replace("RULE_NAME", self.rule_name)
+        self.remediation_document = ssm.CfnDocument(
+            self, "RemediationDocument",
+            document_type="Automation",
+            document_format="JSON",
+            content={
+                "schemaVersion": "0.3",
+                "description": "AdminPortGuard: close the admin ports the AWS Config rule found open on one security group "
+                               "(the rule's function plans the smallest change and applies it)",
+                "assumeRole": "{{ AutomationAssumeRole }}",
+                "parameters": {
+                    "GroupId": {"type": "String", "description": "The NON_COMPLIANT security group", "allowedPattern": "^sg-[0-9a-f]{8}([0-9a-f]{9})?$"},
+                    "AutomationAssumeRole": {"type": "String", "description": "The role SSM Automation assumes to invoke the function"},
+                },
+                "mainSteps": [{
+                    "name": "CloseAdminPorts",
+                    "action": "aws:invokeLambdaFunction",
+                    "maxAttempts": 1,
+                    "timeoutSeconds": 300,
+                    "onFailure": "Abort",
+                    "inputs": {"FunctionName": self.function.function_arn, "InvocationType": "RequestResponse", "Payload": payload},
+                }],
+            },
+        )
+        self.remediation_configuration = config.CfnRemediationConfiguration(
+            self, "Remediation",
+            config_rule_name=self.rule_name,
+            target_type="SSM_DOCUMENT",
+            target_id=self.remediation_document.ref,
+            resource_type=SECURITY_GROUP,
+            automatic=remediation.mode == "automatic",
+            maximum_automatic_attempts=remediation.retries,
+            retry_attempt_seconds=remediation.retry_seconds,
+            parameters={
+                "GroupId": {"ResourceValue": {"Value": "RESOURCE_ID"}},
+                "AutomationAssumeRole": {"StaticValue": {"Values": [self.automation_role.role_arn]}},
+            },
+        )
+
 
 class AdminPortGuardMemberRole(Construct):
     """The role an organization rule's function assumes in a member account (deploy it to every member
@@ -223,9 +336,18 @@ def _check_props(
     topic: sns.ITopic | None,
     notification_targets: Sequence[events.IRuleTarget],
     organization: OrganizationOptions | None,
+    remediation: Remediation | None = None,
 ) -> None:
     """Raise one ``ValueError`` listing every problem."""
     problems = []
+    if remediation is not None:
+        if not isinstance(remediation, Remediation):
+            problems.append(f"remediation must be Remediation.notify(), .manual() or .automatic(...), not {remediation!r}")
+        else:
+            problems += remediation.problems()
+            if organization is not None and remediation.mode != "notify":
+                problems.append("remediation is per account: AWS Config runs no remediation for an organization rule "
+                                "(PutRemediationConfigurations); deploy the rule per account to remediate")
     limit = ORGANIZATION_INPUT_LIMIT if organization else INPUT_LIMIT
     size = len(json.dumps(parameters))
     if size > limit:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..guard import live
-from ..policy import RULES, Finding, GuardPolicy, Rule, evaluate, read_inventory
+from ..policy import RULES, Finding, GuardPolicy, Inventory, Rule, evaluate, read_inventory
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 #: Config's limits: annotation length, evaluations per ``PutEvaluations`` call.
@@ -43,6 +43,8 @@ MEMBER_ROLE_ENV = "ADMIN_PORT_GUARD_MEMBER_ROLE"
 CHANGE = "ConfigurationItemChangeNotification"
 OVERSIZED = "OversizedConfigurationItemChangeNotification"
 SCHEDULED = "ScheduledNotification"
+#: The rule parameter ``remediation``: plan and log only, or also apply when Config runs the remediation.
+REMEDIATION_MODES = ("notify", "manual", "automatic")
 _APPLICABLE = frozenset({"OK", "ResourceDiscovered"})
 _DELETED = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded"})
 _CRASHES = (Rule.VALIDATION_FAILED, Rule.MALFORMED_TEMPLATE)
@@ -57,9 +59,14 @@ class MalformedEvent(ValueError):
     """An event AWS Config does not send: the invocation fails and Config records the error."""
 
 
-def handler(event: Any, context: Any) -> list[dict[str, Any]]:
-    """Lambda entry point."""
-    return evaluate_event(event, client_factory(event, context.invoked_function_arn))
+def handler(event: Any, context: Any) -> Any:
+    """Lambda entry point: a Config rule event, or a remediation payload from the SSM Automation document."""
+    clients = client_factory(event, context.invoked_function_arn)
+    if isinstance(event, Mapping) and "remediate" in event:
+        from . import remediate
+
+        return remediate.remediate(event, clients)
+    return evaluate_event(event, clients)
 
 
 def evaluate_event(event: Any, clients: ClientFactory) -> list[dict[str, Any]]:
@@ -73,7 +80,7 @@ def evaluate_event(event: Any, clients: ClientFactory) -> list[dict[str, Any]]:
     left_scope = event.get("eventLeftScope", False)
     if not isinstance(left_scope, bool):
         raise MalformedEvent(f"eventLeftScope {left_scope!r} is not true or false")
-    policy = rule_policy(event.get("ruleParameters"))
+    policy, mode = rule_parameters(event.get("ruleParameters"))
     message_type = invoking.get("messageType")
     if message_type == SCHEDULED:
         evaluations = evaluate_account(clients("ec2"), policy, _field(invoking, "notificationCreationTime", str))
@@ -86,19 +93,33 @@ def evaluate_event(event: Any, clients: ClientFactory) -> list[dict[str, Any]]:
     else:
         raise MalformedEvent(f"messageType {message_type!r} is not one this rule handles ({CHANGE}, {OVERSIZED}, {SCHEDULED})")
     put_evaluations(clients("config"), evaluations, token)
+    if mode is not None:
+        from . import remediate
+
+        failing = [e["ComplianceResourceId"] for e in evaluations if e["ComplianceType"] == "NON_COMPLIANT"]
+        when = evaluations[0]["OrderingTimestamp"] if evaluations else ""
+        remediate.report_plans(clients("ec2"), policy, failing, f"{event.get('configRuleName')}@{when}")
     return evaluations
 
 
 def rule_policy(parameters: Any) -> GuardPolicy:
     """The policy in the rule parameters (``{"policy": "<admin-port-guard object as JSON>"}``)."""
+    return rule_parameters(parameters)[0]
+
+
+def rule_parameters(parameters: Any) -> tuple[GuardPolicy, str | None]:
+    """The policy and the remediation mode (``remediation``: notify, manual or automatic; absent: off)."""
     data = _json_object(parameters or "{}", "ruleParameters")
-    unknown = sorted(set(data) - {"policy"})
+    unknown = sorted(set(data) - {"policy", "remediation"})
     if unknown:
-        raise MalformedEvent(f"unknown rule parameter(s) {', '.join(map(repr, unknown))}; the only one is 'policy'")
+        raise MalformedEvent(f"unknown rule parameter(s) {', '.join(map(repr, unknown))}; known: 'policy', 'remediation'")
+    mode = data.get("remediation")
+    if mode is not None and mode not in REMEDIATION_MODES:
+        raise MalformedEvent(f"rule parameter remediation {mode!r} is not one of {', '.join(REMEDIATION_MODES)}")
     text = data.get("policy")
     if text is None:
-        return GuardPolicy.from_mapping(None, "rule parameters")
-    return GuardPolicy.from_mapping(_json_object(text, "rule parameter policy"), "rule parameter policy")
+        return GuardPolicy.from_mapping(None, "rule parameters"), mode
+    return GuardPolicy.from_mapping(_json_object(text, "rule parameter policy"), "rule parameter policy"), mode
 
 
 def fetch_item(config: Any, summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,12 +161,18 @@ def evaluate_item(item: Any, left_scope: bool, policy: GuardPolicy, clients: Cli
         raise MalformedEvent(f"the configuration item of {resource_id} has status {status!r}: it holds no configuration to judge")
     group = group_from_configuration(item.get("configuration"), resource_id)
     ec2 = clients("ec2")
-    interfaces = live.read_network_interfaces(ec2, resource_id)
-    partners = sorted({member["GroupId"] for i in interfaces for member in i["Groups"]} - {resource_id})
-    groups = [group, *live.read_security_groups(ec2, partners)]
-    prefix_lists = live.read_prefix_lists(ec2, live.referenced_prefix_lists(groups))
+    groups, interfaces, prefix_lists = surroundings(ec2, group)
     findings = judge(groups, interfaces, prefix_lists, policy, ec2.meta.region_name)[resource_id]
     return _verdict(group, findings, captured, policy)
+
+
+def surroundings(ec2: Any, group: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """What judging ``group`` needs besides it: ``(groups, interfaces, prefix lists)``; ``groups`` starts with
+    ``group`` and holds the groups it shares a network interface with."""
+    interfaces = live.read_network_interfaces(ec2, group["GroupId"])
+    partners = sorted({member["GroupId"] for i in interfaces for member in i["Groups"]} - {group["GroupId"]})
+    groups = [group, *live.read_security_groups(ec2, partners)]
+    return groups, interfaces, live.read_prefix_lists(ec2, live.referenced_prefix_lists(groups))
 
 
 def evaluate_account(ec2: Any, policy: GuardPolicy, when: str) -> list[dict[str, Any]]:
@@ -194,9 +221,13 @@ def judge(
     """Per group id, the findings that make it non-compliant: its own, and those of every interface that its
     rules help open. Raises if the guard could not check the groups."""
     template = live.live_template(groups, prefix_lists, region, interfaces)
-    inventory = read_inventory([template])
+    return judge_inventory(read_inventory([template]), template.name, groups, policy)
+
+
+def judge_inventory(inventory: Inventory, template_name: str, groups: Sequence[Mapping[str, Any]], policy: GuardPolicy) -> dict[str, list[Finding]]:
+    """``judge`` for the inventory already read from the synthetic template ``template_name`` of ``groups``."""
     own = {live.group_logical_id(group): group["GroupId"] for group in groups}
-    by_key = {f"{template.name}:{logical_id}": group_id for logical_id, group_id in own.items()}
+    by_key = {f"{template_name}:{logical_id}": group_id for logical_id, group_id in own.items()}
     by_label: dict[str, set[str]] = {}
     for permission in inventory.permissions:
         if permission.group in by_key:

@@ -101,29 +101,45 @@ def _entries(permission: Mapping[str, Any], prefix_lists: Mapping[str, tuple[str
     for field in ("FromPort", "ToPort"):
         if field in permission:
             base[field] = permission[field]
-
-    def entry(source_field: str, value: Any, description: str | None) -> dict[str, Any]:
-        item = {**base, source_field: value}
-        if description:
-            item["Description"] = description
-        return item
-
-    entries = [entry("CidrIp", r.get("CidrIp"), r.get("Description")) for r in permission.get("IpRanges", [])]
-    entries += [entry("CidrIpv6", r.get("CidrIpv6"), r.get("Description")) for r in permission.get("Ipv6Ranges", [])]
-    for reference in permission.get("PrefixListIds", []):
-        prefix_list_id = reference.get("PrefixListId")
-        value: Any = prefix_list_id
-        if prefix_list_id in prefix_lists:
-            value = {"Ref": prefix_list_logical_id(prefix_list_id, prefix_lists[prefix_list_id][0])}
-        entries.append(entry("SourcePrefixListId", value, reference.get("Description")))
-    for pair in permission.get("UserIdGroupPairs", []):
-        if pair.get("GroupId"):
-            entries.append(entry("SourceSecurityGroupId", pair["GroupId"], pair.get("Description")))
+    entries = []
+    for source_list, source in _sources(permission):
+        item = dict(base)
+        if source_list == "IpRanges":
+            item["CidrIp"] = source.get("CidrIp")
+        elif source_list == "Ipv6Ranges":
+            item["CidrIpv6"] = source.get("CidrIpv6")
+        elif source_list == "PrefixListIds":
+            prefix_list_id = source.get("PrefixListId")
+            value: Any = prefix_list_id
+            if prefix_list_id in prefix_lists:
+                value = {"Ref": prefix_list_logical_id(prefix_list_id, prefix_lists[prefix_list_id][0])}
+            item["SourcePrefixListId"] = value
+        elif source.get("GroupId"):
+            item["SourceSecurityGroupId"] = source["GroupId"]
         else:
-            entries.append(entry("SourceSecurityGroupName", pair.get("GroupName"), pair.get("Description")))
+            item["SourceSecurityGroupName"] = source.get("GroupName")
+        if source.get("Description"):
+            item["Description"] = source["Description"]
+        entries.append(item)
     if not entries:
         entries.append(dict(base))  # no source at all: the core reports it as malformed rather than dropping it
     return entries
+
+
+def _sources(permission: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(source list, source)`` for each source of one ``IpPermissions`` item, in the order of its entries."""
+    return [(field, source) for field in ("IpRanges", "Ipv6Ranges", "PrefixListIds", "UserIdGroupPairs") for source in permission.get(field, [])]
+
+
+def entry_permissions(group: Mapping[str, Any]) -> list[dict[str, Any] | None]:
+    """Per ``SecurityGroupIngress`` entry of ``group`` in the synthetic template (rule label ``...[i]``), the
+    ``IpPermissions`` item with that one source, as ``RevokeSecurityGroupIngress`` takes it (``None``: no source)."""
+    result: list[dict[str, Any] | None] = []
+    for permission in group.get("IpPermissions", []):
+        base = {key: permission[key] for key in ("IpProtocol", "FromPort", "ToPort") if key in permission}
+        sources = _sources(permission)
+        result += [{**base, field: [dict(source)]} for field, source in sources] or [None]
+    return result
 
 
 def live_template(

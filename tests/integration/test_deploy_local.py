@@ -201,6 +201,45 @@ def test_live_audit_catches_ssh_opened_to_the_world_by_hand(deployment: Deployme
     assert deployment.evaluations()[web_id] == ("COMPLIANT", None)
 
 
+def test_remediation_closes_ssh_opened_by_hand_keeps_http_and_notify_changes_nothing(deployment: Deployment) -> None:
+    [remediation] = deployment.config.describe_remediation_configurations(
+        ConfigRuleNames=[deployment.rule_outputs()["RuleName"]])["RemediationConfigurations"]
+    assert (remediation["Automatic"], remediation["MaximumAutomaticAttempts"], remediation["TargetType"]) == (True, 3, "SSM_DOCUMENT")
+    assert deployment.client("ssm").describe_document(Name=remediation["TargetId"])["Document"]["DocumentType"] == "Automation"
+    assert deploy_local.remediation_drill(deployment.aws.endpoint_url) == []
+    assert deployment.audit().returncode == 0
+
+
+def _world(permission: dict) -> set[tuple]:
+    return {(permission["IpProtocol"], permission.get("FromPort"), permission.get("ToPort"), r["CidrIp"]) for r in permission.get("IpRanges", [])}
+
+
+def test_remediation_keeps_every_other_port_of_a_wide_rule_and_closes_split_halves_on_ssh_only(deployment: Deployment) -> None:
+    vpc_id = deployment.physical_id("Vpc", "AWS::EC2::VPC")
+    ec2 = deployment.ec2
+    created = [ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc_id)["GroupId"] for name in ("wide-by-hand", "halves-by-hand")]
+    wide, halves = created
+    try:
+        ec2.authorize_security_group_ingress(GroupId=wide, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        ec2.authorize_security_group_ingress(GroupId=halves, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/1"}, {"CidrIp": "128.0.0.0/1"}]},
+            {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        evaluations = deployment.evaluations()
+        assert evaluations[wide][0] == evaluations[halves][0] == "NON_COMPLIANT"
+        records = {r["groupId"]: r for r in deploy_local.remediate_config_rule(deployment.aws.endpoint_url)}
+        assert records[wide]["action"] == records[halves]["action"] == "remediated"
+        after = {group_id: set().union(*map(_world, deployment.group(group_id)["IpPermissions"])) for group_id in created}
+        assert after[wide] == {("tcp", 0, 21, "0.0.0.0/0"), ("tcp", 24, 3388, "0.0.0.0/0"), ("tcp", 3390, 5899, "0.0.0.0/0"),
+                               ("tcp", 5901, 5984, "0.0.0.0/0"), ("tcp", 5987, 65535, "0.0.0.0/0")}
+        assert after[halves] == {("tcp", 80, 80, "0.0.0.0/0")}
+        evaluations = deployment.evaluations()
+        assert evaluations[wide] == evaluations[halves] == ("COMPLIANT", None)
+    finally:
+        for group_id in created:
+            ec2.delete_security_group(GroupId=group_id)
+
+
 def test_destroy_leaves_nothing_of_the_stack(deployment: Deployment) -> None:
     command = deploy_local.destroy_command(ADMIN_CIDR, deployment.output_dir)
     _check(_run(command, deployment.env), "cdk destroy")
