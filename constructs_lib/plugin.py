@@ -37,12 +37,14 @@ from .policy import (
     Finding,
     GuardPolicy,
     Rule,
+    Template,
     Thresholds,
     evaluate,
     load,
     load_named,
     read_inventory,
 )
+from .guard.sources import locate
 from .guard.validation_report import GUARD_REPORT_FILE
 from .policy.config import check_reason
 from .policy.findings import UNACKNOWLEDGEABLE, acknowledged_check
@@ -131,9 +133,11 @@ class AdminPortGuard:
         """Run the policy core over every synthesized template; never let an error pass silently."""
         started = time.perf_counter()
         try:
-            directory = self._assembly_directory(context)
+            record = _synth_record(context.app_construct)
             # CDK gives template paths relative to the working directory (cdk.out/X.template.json) or absolute
             mine = {os.path.realpath(stack.template_path) for stack in context.stack_templates}
+            record.judged |= self._judges(mine)
+            directory = self._assembly_directory(context)
             if os.path.isfile(os.path.join(directory, "manifest.json")):
                 templates = load([directory])
             else:
@@ -142,18 +146,35 @@ class AdminPortGuard:
             if len(names) != len(mine):  # a template CDK handed over, not found: never check less than asked
                 raise RuntimeError(f"the cloud assembly in {directory} holds {len(names)} of the {len(mine)} templates to check: {sorted(mine)}")
             names |= {t.name for t in templates if any(t.name.startswith(f"{name}/") for name in names)}  # nested stacks
-            inventory = read_inventory(templates)
-            findings = [finding for finding in evaluate(inventory, self._policy) if finding.location.template in names]
+            judged = [t for t in templates if t.name in names]
+            record.judged |= self._judges({os.path.realpath(t.path) for t in judged})
+            findings = locate(self._findings(context, templates, judged, record, started), templates)
             violations = [self._violation(finding) for finding in findings]
-            self._write_report(context, templates, inventory, findings, time.perf_counter() - started)
         except BaseException as error:  # noqa: BLE001 - a crashed guard must fail the synth, whatever it was
             if isinstance(error, KeyboardInterrupt):
                 raise
             violations = [_crash_violation(error, context)]
         return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
 
+    def _judges(self, templates: set[str]) -> set[str]:
+        """Which of ``templates`` this guard judges whole (the constructs' guard judges none)."""
+        return templates
+
+    def _findings(self, context, templates: list[Template], judged: list[Template], record: _SynthRecord, started: float) -> list[Finding]:
+        """The core's findings on the templates CDK handed over (``judged``), and the constructs' own findings
+        on them (``record``: what the constructs' synth-time checks found), each reported once."""
+        names = {template.name for template in judged}
+        inventory = read_inventory(templates)
+        findings = [finding for finding in evaluate(inventory, self._policy) if finding.location.template in names]
+        reported = {_finding_key(finding) for finding in findings}
+        findings += [finding for finding in record.findings_in(judged) if _finding_key(finding) not in reported]
+        self._write_report(context, templates, inventory, findings, time.perf_counter() - started)
+        return findings
+
     def _violation(self, finding: Finding) -> cdk.PolicyViolation:
-        description = f"{finding.message}. {finding.rule.summary}" if self._verbose else finding.message
+        code = finding.code_location  # the app's line, where the cloud assembly records it (JSII_HOST_STACK_TRACES=1)
+        message = f"{code.path}:{code.line}: {finding.message}" if code is not None else finding.message
+        description = f"{message}. {finding.rule.summary}" if self._verbose else message
         location = finding.location
         return cdk.PolicyViolation(
             rule_name=finding.rule_name,
@@ -202,6 +223,68 @@ class AdminPortGuard:
         if root is not None and cdk.Stage.is_stage(root):
             return root.outdir  # type: ignore[attr-defined, no-any-return]
         return os.path.commonpath([os.path.dirname(path) for path in context.template_paths])
+
+
+class _SynthRecord:
+    """What the constructs' synth-time checks found in one app (``checks``: check -> (template, findings)),
+    which templates a registered guard judged, and the guard that reports the rest (``fallback``)."""
+
+    def __init__(self) -> None:
+        self.checks: dict[int, tuple[str, list[Finding]]] = {}
+        self.judged: set[str] = set()
+        self.fallback: AdminPortGuard | None = None
+
+    def findings_in(self, templates: list[Template]) -> list[Finding]:
+        """The checks' findings on ``templates``, anchored in them as the core anchors its own."""
+        by_path = {os.path.realpath(str(template.path)): template for template in templates}
+        return [
+            finding._replace(location=finding.location._replace(template=by_path[path].name, template_path=by_path[path].path))
+            for path, found in self.checks.values()
+            if path in by_path
+            for finding in found
+        ]
+
+
+def _synth_record(root: IConstruct) -> _SynthRecord:
+    record = getattr(root, "_admin_port_guard_record", None)
+    if record is None:
+        record = _SynthRecord()
+        root._admin_port_guard_record = record  # type: ignore[attr-defined]
+    return record
+
+
+def _finding_key(finding: Finding) -> tuple[str, str, str]:
+    location = finding.location
+    return (finding.rule_name, os.path.realpath(str(location.template_path)), str(location.logical_id))
+
+
+def report_through_guard(check: object, construct: IConstruct, template_path: str, findings: list[Finding]) -> bool:
+    """Report a construct's own synth-time findings through the guard's validation report, not as an error
+    of CDK's construct validation (which stops the synth before the cloud assembly is written, and shows
+    up as a jsii stack trace): a guard registered on the app (or a stage) reports them with its own, and
+    in an app without one, a guard that reports only the constructs' findings is registered on the app.
+    Returns ``False`` when the construct's root is not a stage (the caller then raises them itself).
+    """
+    root = construct.node.root
+    if not cdk.Stage.is_stage(root):
+        return False
+    record = _synth_record(root)
+    record.checks[id(check)] = (os.path.realpath(template_path), findings)
+    if findings and record.fallback is None:
+        record.fallback = _ConstructsGuard(root)
+        cdk.Validations.of(root).add_plugins(record.fallback)
+    return True
+
+
+class _ConstructsGuard(AdminPortGuard):
+    """The guard of an app that registers none: it reports the constructs' own findings on the templates
+    no registered guard judged (it runs after every registered guard), and writes no guard report."""
+
+    def _judges(self, templates: set[str]) -> set[str]:
+        return set()
+
+    def _findings(self, context, templates: list[Template], judged: list[Template], record: _SynthRecord, started: float) -> list[Finding]:
+        return record.findings_in([t for t in templates if os.path.realpath(str(t.path)) not in record.judged])
 
 
 def _crash_violation(error: BaseException, context: cdk.IPolicyValidationContext) -> cdk.PolicyViolation:

@@ -15,21 +15,23 @@ the same code and the same declarations the synth-time guard uses, so the two al
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any, Union
 
 import jsii
-from aws_cdk import Stack, Token
+from aws_cdk import Stack, Stage, Token
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct, IConstruct, IValidation
 
-from constructs_lib.plugin import acknowledge_admin_port_finding, guard_policy
-from constructs_lib.policy import CONTEXT_KEY, GuardPolicy, Rule, Template, evaluate, read_inventory
+from constructs_lib.plugin import acknowledge_admin_port_finding, guard_policy, report_through_guard
+from constructs_lib.policy import CONTEXT_KEY, Finding, GuardPolicy, Rule, Template, evaluate, read_inventory
 from constructs_lib.policy.cidr import Network, parse_cidr
 from constructs_lib.policy.config import check_reason, is_prefix_list_id
 from constructs_lib.policy.reach import verdict
 
 __all__ = [
+    "WEB_SERVER_SSH_SOURCE",
     "AdminSource",
     "BastionSecurityGroup",
     "BastionWebTier",
@@ -42,6 +44,15 @@ AdminSource = Union[str, ec2.IPeer]
 WebSource = Union[str, ec2.IPeer]
 
 SSH_PORT = 22
+
+#: The web server group's own rule: SSH only from security groups (the core's rules judge addresses; this one,
+#: a construct's promise, is checked by the construct and reported through the guard like the core's).
+WEB_SERVER_SSH_SOURCE = Rule(
+    "WebServerSshSource",
+    "SSH to a web server from something other than a security group",
+    "A WebServerSecurityGroup admits tcp/22 from a CIDR or a prefix list: web servers take SSH only from security groups.",
+    "Grant SSH with allow_ssh_from(bastion) and put the admin networks on the BastionSecurityGroup.",
+)
 
 _ADMIN_ADVICE = (
     "allow SSH only from your admin workstation's or VPN's public address (for example 203.0.113.10/32) "
@@ -288,39 +299,46 @@ class _OwnRulesCheck:
     The policy core decides, under the app's declared policy, as it does for the plugin.
     """
 
-    def __init__(self, group: ec2.SecurityGroup, policy: GuardPolicy, *, ssh_from_groups_only: bool, broad_accepted: bool) -> None:
+    def __init__(self, group: ec2.SecurityGroup, policy: GuardPolicy, *, ssh_from_groups_only: bool) -> None:
         self._group = group
         self._policy = policy
         self._ssh_from_groups_only = ssh_from_groups_only
-        self._broad_accepted = broad_accepted
 
     def validate(self) -> list[str]:
-        inventory = read_inventory([self._template()])
+        """Report the findings through the guard's validation report (see ``report_through_guard``)."""
+        template = self._template()
+        findings = self.findings(template)
+        if report_through_guard(self, self._group, template.path, findings):
+            return []
+        return [f"{finding.message}; {finding.fix}" for finding in findings]
+
+    def findings(self, template: Template) -> list[Finding]:
+        """The core's findings on the group's rules, and, on a web server's group, each rule that admits SSH
+        from anything but a security group."""
+        inventory = read_inventory([template])
         checked = (Rule.WORLD_OPEN_ADMIN_PORT, Rule.BROAD_ADMIN_SOURCE, Rule.UNVERIFIABLE_INGRESS, Rule.MALFORMED_INGRESS)
-        findings = [
-            finding
-            for finding in evaluate(inventory, self._policy)
-            if finding.rule in checked and not (self._broad_accepted and finding.rule is Rule.BROAD_ADMIN_SOURCE)
-        ]
         paths = {p.rule_label: p.origin.construct_path for p in inventory.permissions}
-        problems = [
-            f"{_with_paths(finding.message, paths)}"
-            + (f" (at {finding.location.construct_path})" if not finding.rule.per_port and finding.location.construct_path else "")
-            + f"; {finding.fix}"
-            for finding in findings
+        findings = [
+            finding._replace(message=_with_paths(finding.message, paths))
+            for finding in evaluate(inventory, self._policy)
+            if finding.rule in checked
         ]
         if self._ssh_from_groups_only:
             reported = {label for finding in findings for label in finding.contributors}
-            problems += [
-                f"web servers accept SSH only from security groups, but rule {permission.rule_label} at "
-                f"{permission.origin.construct_path} allows tcp/22 from {permission.source.label}; use "
-                "allow_ssh_from(bastion) and put admin networks on the bastion"
+            group = inventory.groups[next(iter(inventory.groups))].location
+            findings += [
+                Finding(
+                    group,
+                    WEB_SERVER_SSH_SOURCE,
+                    f"web servers accept SSH only from security groups, but rule {permission.rule_label} at "
+                    f"{permission.origin.construct_path} allows tcp/22 from {permission.source.label}",
+                )
                 for permission in inventory.permissions
                 if permission.reaches_tcp_ports(SSH_PORT, SSH_PORT)
                 and permission.source.kind != "security-group"
                 and permission.rule_label not in reported
             ]
-        return problems
+        return findings
 
     def _template(self) -> Template:
         """A template holding the group (with its inline rules), every standalone rule aimed at it, and the
@@ -356,7 +374,7 @@ class _OwnRulesCheck:
                 logical_id = f"{Stack.of(rule).stack_name}{logical_id}"
             resources[logical_id] = {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": properties,
                                      "Metadata": {"aws:cdk:path": rule.node.path}}
-        return Template(stack.stack_name, f"{stack.stack_name}.template.json", {"Resources": resources})
+        return Template(stack.stack_name, os.path.join(Stage.of(stack).outdir, stack.template_file), {"Resources": resources})
 
 
 
@@ -405,7 +423,6 @@ class _CheckedSecurityGroup(Construct):
         allow_all_outbound: bool,
         ssh_from_groups_only: bool,
         policy: GuardPolicy,
-        broad_accepted: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.security_group = ec2.SecurityGroup(
@@ -418,7 +435,7 @@ class _CheckedSecurityGroup(Construct):
         )
         self._policy = policy
         self.node.add_validation(
-            _OwnRulesCheck(self.security_group, policy, ssh_from_groups_only=ssh_from_groups_only, broad_accepted=broad_accepted)
+            _OwnRulesCheck(self.security_group, policy, ssh_from_groups_only=ssh_from_groups_only)
         )
 
     @property
@@ -478,7 +495,6 @@ class BastionSecurityGroup(_CheckedSecurityGroup):
             allow_all_outbound=allow_all_outbound,
             ssh_from_groups_only=False,
             policy=policy,
-            broad_accepted=broad_accepted,
         )
         self._broad_accepted = broad_accepted
         if broad_accepted:

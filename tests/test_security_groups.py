@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import json
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -12,7 +14,9 @@ from aws_cdk.assertions import Template
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from constructs_lib import BastionSecurityGroup, BastionWebTier, WebServerSecurityGroup
+from constructs_lib import BastionSecurityGroup, BastionWebTier, WebServerSecurityGroup, acknowledge_admin_port_finding, add_admin_port_guard
+from constructs_lib.policy import Rule
+from constructs_lib.security_groups import WEB_SERVER_SSH_SOURCE
 from spec import public_blocks
 
 SSH = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22}
@@ -447,10 +451,10 @@ def test_escape_hatches_that_open_admin_ports_fail_synthesis(widen, expected):
     tier = BastionWebTier(stack, "Tier", vpc=vpc, admin_sources=["203.0.113.10/32"])
     # WHEN a rule is added through the exposed connections / security_group
     widen(tier)
-    # THEN synthesis fails with the construct's own check, naming what was opened
-    with pytest.raises(RuntimeError, match="Validation failed") as raised:
+    # THEN synthesis fails with the construct's own check, reported by the guard, naming what was opened
+    with pytest.raises(RuntimeError, match="ValidationFailed: ERROR ") as raised:
         Template.from_stack(stack)
-    assert expected in str(raised.value)
+    assert expected in str(raised.value) and "(AdminPortGuard)" in str(raised.value)
 
 
 def test_escape_hatch_check_allows_what_the_constructs_intend():
@@ -467,7 +471,8 @@ DISABLE_INLINE = {"@aws-cdk/aws-ec2.securityGroupDisableInlineRules": True}
 
 
 def _synth_error(app: cdk.App) -> str:
-    with pytest.raises(RuntimeError, match="Validation failed") as raised:
+    """The guard's report of a synth that fails (the constructs report through it, in an app without one too)."""
+    with pytest.raises(RuntimeError, match="ValidationFailed: ERROR ") as raised:
         app.synth()
     return str(raised.value)
 
@@ -479,7 +484,7 @@ def test_a_standalone_world_ssh_rule_aimed_at_the_web_group_fails_synth_naming_i
     ec2.CfnSecurityGroupIngress(stack, "Naive", group_id=tier.web.security_group_id, ip_protocol="tcp", from_port=22, to_port=22, cidr_ip="0.0.0.0/0")
     # WHEN synthesized THEN the web group's own check fails, naming the rule's logical id and construct path
     message = _synth_error(stack.node.root)
-    assert f"[{stack.stack_name}/Tier/Web] security group" in message
+    assert f"{stack.stack_name}/Tier/Web/SecurityGroup/Resource (TierWebSecurityGroup" in message
     assert f"allows tcp/22 (SSH) from the whole IPv4 internet via 0.0.0.0/0 (rule Naive at {stack.stack_name}/Naive)" in message
 
 
@@ -515,6 +520,51 @@ def test_ssh_from_a_prefix_list_on_the_web_group_fails_synth_even_when_trusted()
         message = _synth_error(stack.node.root)
         assert "web servers accept SSH only from security groups, but rule TierWebSecurityGroupfrompl0123456789abcdef022" in message
         assert "allows tcp/22 from pl-0123456789abcdef0" in message
+
+
+def _guard_reports(app: cdk.App) -> list[dict]:
+    """The AdminPortGuard reports of the app's validation-report.json."""
+    report = json.loads((Path(app.outdir) / "validation-report.json").read_text())
+    return [plugin for plugin in report["pluginReports"] if plugin["pluginName"] == "AdminPortGuard"]
+
+
+@pytest.mark.parametrize("registered", [False, True], ids=["without the plugin", "with the plugin"])
+def test_the_constructs_findings_are_acknowledged_as_the_plugin_s(registered):
+    # GIVEN world SSH on the web group through connections and SSH from a CIDR on it, both acknowledged with a reason
+    stack, vpc = new_stack()
+    if registered:
+        add_admin_port_guard(stack.node.root)
+    tier = BastionWebTier(stack, "Tier", vpc=vpc, admin_sources=["203.0.113.10/32"])
+    tier.web.connections.allow_from_any_ipv4(ec2.Port.tcp(22))
+    tier.web.connections.allow_from(ec2.Peer.ipv4("198.51.100.7/32"), ec2.Port.tcp(22))
+    acknowledge_admin_port_finding(tier.web, Rule.WORLD_OPEN_ADMIN_PORT, "honeypot for the SOC, ticket SEC-9", port=22)
+    acknowledge_admin_port_finding(tier.web, WEB_SERVER_SSH_SOURCE, "vendor jump host, ticket SEC-10")
+    # WHEN synthesized THEN the synth passes, and the guard's report lists both under suppressedViolations, with the reasons
+    app = stack.node.root
+    app.synth()
+    (guard,) = _guard_reports(app)
+    suppressed = {(v["ruleName"], v["reason"]) for v in guard["suppressedViolations"]}
+    assert suppressed == {
+        ("AdminPortGuard-WorldOpenAdminPort[22]", "honeypot for the SOC, ticket SEC-9"),
+        ("AdminPortGuard-WebServerSshSource", "vendor jump host, ticket SEC-10"),
+    }
+    assert not guard["violations"]
+
+
+def test_with_the_plugin_the_constructs_findings_are_reported_once_by_it():
+    # GIVEN an app with the plugin, world RDP on the bastion and SSH from a prefix list on the web group
+    stack, vpc = new_stack()
+    add_admin_port_guard(stack.node.root)
+    tier = BastionWebTier(stack, "Tier", vpc=vpc, admin_sources=["203.0.113.10/32"])
+    tier.bastion.connections.allow_from_any_ipv4(ec2.Port.tcp(3389))
+    tier.web.security_group.add_ingress_rule(ec2.Peer.prefix_list("pl-0123456789abcdef0"), ec2.Port.tcp(22))
+    # WHEN synthesized THEN it fails with one report of the guard, each finding once (the core's and the construct's)
+    message = _synth_error(stack.node.root)
+    (guard,) = _guard_reports(stack.node.root)
+    assert sorted(v["ruleName"] for v in guard["violations"]) == [
+        "AdminPortGuard-UnverifiableIngress", "AdminPortGuard-WebServerSshSource", "AdminPortGuard-WorldOpenAdminPort[3389]",
+    ]
+    assert message.count("(AdminPortGuard)") == 3
 
 
 def test_bastion_refuses_broad_sources_unless_accepted_with_a_reason(scratch):
