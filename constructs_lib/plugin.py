@@ -140,11 +140,11 @@ class AdminPortGuard:
                 templates = load([directory])
             else:
                 templates = load_named((stack.stack_construct_path, stack.template_path) for stack in context.stack_templates)
-            names = {t.name for t in templates if os.path.realpath(t.path) in mine}
+            names = {t.name for t in templates if os.path.realpath(t.path) in mine and t.parent is None}
             if len(names) != len(mine):  # a template CDK handed over, not found: never check less than asked
                 raise RuntimeError(f"the cloud assembly in {directory} holds {len(names)} of the {len(mine)} templates to check: {sorted(mine)}")
             names |= {t.name for t in templates if any(t.name.startswith(f"{name}/") for name in names)}  # nested stacks
-            hidden = {t.name for t in templates if os.path.realpath(t.path) in unselected}
+            hidden = {t.name for t in templates if os.path.realpath(t.path) in unselected and t.parent is None}
             inventory = read_inventory(templates)
             findings = [finding for finding in evaluate(inventory, self._policy) if finding.location.template in names]
             violations = [self._violation(finding, _owner(finding.location.template, hidden)) for finding in findings]

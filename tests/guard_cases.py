@@ -479,3 +479,45 @@ CASES = [
              {"LoadBalancerPort": "80", "InstancePort": "22", "Protocol": "HTTP"}], "SecurityGroups": [{"Ref": "LbSg"}]}},
           "LbSg": group(rule(from_port=80, to_port=80, CidrIp="0.0.0.0/0"))}, NONE),
 ]
+
+# --- templates a resource deploys as stacks of their own (issue 19) ------------------------------------
+
+
+def stack_set(**properties: Any) -> dict[str, Any]:
+    return {"Type": "AWS::CloudFormation::StackSet", "Properties": {"StackSetName": "baseline", "PermissionModel": "SELF_MANAGED", **properties}}
+
+
+def template_text(resources: dict[str, Any], **sections: Any) -> str:
+    import json
+
+    return json.dumps({"Resources": resources, **sections})
+
+
+ADMIN_CIDR_PARAMETER = {"AdminCidr": {"Type": "String", "Default": "10.0.0.0/8"}}
+
+CASES += [
+    Case("stack-set-inline-template-world-ssh", {"Set": stack_set(TemplateBody=template_text({"Sg": group(rule(CidrIp="0.0.0.0/0"))}))}, world(22)),
+    Case("stack-set-inline-yaml-template-world-rdp",
+         {"Set": stack_set(TemplateBody="Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: rdp\n"
+                                        "      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIpv6: '::/0'}\n")},
+         world(3389)),
+    Case("stack-set-inline-template-admin-network",
+         {"Set": stack_set(TemplateBody=template_text({"Sg": group(rule(CidrIp="203.0.113.10/32"))}))}, NONE),
+    Case("stack-set-passes-the-world-to-a-closed-default",
+         {"Set": stack_set(TemplateBody=template_text({"Sg": group(rule(CidrIp={"Ref": "AdminCidr"}))}, Parameters=ADMIN_CIDR_PARAMETER),
+                           Parameters=[{"ParameterKey": "AdminCidr", "ParameterValue": "0.0.0.0/0"}])}, world(22)),
+    Case("stack-set-instances-override-parameters",
+         {"Set": stack_set(TemplateBody=template_text({"Sg": group(rule(CidrIp={"Ref": "AdminCidr"}))}, Parameters=ADMIN_CIDR_PARAMETER),
+                           StackInstancesGroup=[{"Regions": ["us-east-1"], "DeploymentTargets": {"Accounts": ["111111111111"]},
+                                                 "ParameterOverrides": [{"ParameterKey": "AdminCidr", "ParameterValue": "10.1.0.0/16"}]}])},
+         one(UNVERIFIABLE)),
+    Case("stack-set-template-url-elsewhere", {"Set": stack_set(TemplateURL="https://s3.amazonaws.com/templates/baseline.json")}, one(UNVERIFIABLE)),
+    Case("stack-set-template-body-from-an-intrinsic", {"Set": stack_set(TemplateBody={"Fn::Sub": "${Body}"})}, one(UNVERIFIABLE)),
+    Case("stack-set-template-body-unreadable", {"Set": stack_set(TemplateBody="{not a template")}, frozenset({(MALFORMED_TEMPLATE, None), (UNVERIFIABLE, None)})),
+    Case("product-version-template-elsewhere",
+         {"Product": {"Type": "AWS::ServiceCatalog::CloudFormationProduct", "Properties": {"Name": "web", "Owner": "it", "ProvisioningArtifactParameters": [
+             {"Name": "v1", "Info": {"LoadTemplateFromURL": "https://s3.amazonaws.com/templates/web.json"}}]}}}, one(UNVERIFIABLE)),
+    Case("product-version-imported-from-a-stack",
+         {"Product": {"Type": "AWS::ServiceCatalog::CloudFormationProduct", "Properties": {"Name": "web", "Owner": "it", "ProvisioningArtifactParameters": [
+             {"Name": "v1", "Info": {"ImportFromPhysicalId": "arn:aws:cloudformation:us-east-1:123456789012:stack/web/1"}}]}}}, one(UNVERIFIABLE)),
+]

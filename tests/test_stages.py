@@ -1,4 +1,5 @@
-"""Stacks in stages, at any depth, fail a plain ``cdk synth`` of the stock CLI (tests/apps/stages.py).
+"""Stacks in stages, at any depth, and the templates they deploy as assets (a Service Catalog product stack, a
+StackSet's template) fail a plain ``cdk synth`` of the stock CLI (tests/apps/stages.py).
 
 One synth per layout: the guard on the app (world SSH, then the same app closed) and the guard on an inner stage.
 """
@@ -32,6 +33,7 @@ def test_world_ssh_in_a_stage_and_in_a_stage_in_a_stage_fails_a_plain_synth(open
     # THEN the plain synth fails on both stages' findings, each named by its construct path (stage path first)
     assert result.returncode != 0, output
     assert "Prod/Web/Web/Resource" in output and "Prod/Inner/Deep/Web/Resource" in output
+    assert "Prod/Web/WebProduct/Web/Resource" in output  # the product stack's template, a file asset
     assert "AdminPortGuard::" + WORLD_SSH in output
     # AND the stages' stacks are validated as CDK Pipelines' are: validateOnSynth in their artifacts
     for manifest in (outdir / "assembly-Prod" / "manifest.json", outdir / "assembly-Prod" / "assembly-Prod-Inner" / "manifest.json"):
@@ -40,7 +42,8 @@ def test_world_ssh_in_a_stage_and_in_a_stage_in_a_stage_fails_a_plain_synth(open
     # AND the violations keep their construct paths (so acknowledgements on the constructs apply), the clean
     # top-level stack has none
     found = {(v["ruleName"], c["constructPath"]) for v in guard_report(outdir)["violations"] for c in v["violatingConstructs"]}
-    assert found == {(WORLD_SSH, "Prod/Web/Web/Resource"), (WORLD_SSH, "Prod/Inner/Deep/Web/Resource")}
+    assert found == {(WORLD_SSH, "Prod/Web/Web/Resource"), (WORLD_SSH, "Prod/Inner/Deep/Web/Resource"),
+                     (WORLD_SSH, "Prod/Web/WebProduct/Web/Resource"), (WORLD_SSH, "Prod/Web/Baseline")}
     # AND the guard CLI on the cloud assembly agrees
     cli = guard_cli(str(outdir), "--format", "json")
     assert cli.returncode == 1
@@ -52,7 +55,7 @@ def test_the_same_stages_with_the_port_closed_pass_a_plain_synth(tmp_path: Path)
     assert result.returncode == 0, result.stdout + result.stderr
     # AND the guard checked all three stacks (a passing plugin is left out of validation-report.json)
     ran = json.loads((tmp_path / "admin-port-guard-report.json").read_text())
-    assert ran["checked"]["templates"] == 3 and ran["findings"] == []
+    assert ran["checked"]["templates"] == 5 and ran["findings"] == []  # 3 stacks, the product's and the StackSet's templates
 
 
 def test_a_guard_registered_on_a_stage_fails_a_plain_synth_on_that_stage(tmp_path: Path) -> None:
