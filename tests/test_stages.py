@@ -1,5 +1,6 @@
-"""Stacks in stages, at any depth, and the templates they deploy as assets (a Service Catalog product stack, a
-StackSet's template) fail a plain ``cdk synth`` of the stock CLI (tests/apps/stages.py).
+"""Stacks in stages, at any depth, the templates they deploy as assets (a Service Catalog product stack, a
+StackSet's template) and an AwsCustomResource's SDK call fail a plain ``cdk synth`` of the stock CLI
+(tests/apps/stages.py); the same app closed (the custom resource reads an SSM parameter) passes.
 
 One synth per layout: the guard on the app (world SSH, then the same app closed) and the guard on an inner stage.
 """
@@ -34,6 +35,7 @@ def test_world_ssh_in_a_stage_and_in_a_stage_in_a_stage_fails_a_plain_synth(open
     assert result.returncode != 0, output
     assert "Prod/Web/Web/Resource" in output and "Prod/Inner/Deep/Web/Resource" in output
     assert "Prod/Web/WebProduct/Web/Resource" in output  # the product stack's template, a file asset
+    assert "OpsCall" in output  # the group the AwsCustomResource opens, named with the call that opens it
     assert "AdminPortGuard::" + WORLD_SSH in output
     # AND the stages' stacks are validated as CDK Pipelines' are: validateOnSynth in their artifacts
     for manifest in (outdir / "assembly-Prod" / "manifest.json", outdir / "assembly-Prod" / "assembly-Prod-Inner" / "manifest.json"):
@@ -43,7 +45,7 @@ def test_world_ssh_in_a_stage_and_in_a_stage_in_a_stage_fails_a_plain_synth(open
     # top-level stack has none
     found = {(v["ruleName"], c["constructPath"]) for v in guard_report(outdir)["violations"] for c in v["violatingConstructs"]}
     assert found == {(WORLD_SSH, "Prod/Web/Web/Resource"), (WORLD_SSH, "Prod/Inner/Deep/Web/Resource"),
-                     (WORLD_SSH, "Prod/Web/WebProduct/Web/Resource"), (WORLD_SSH, "Prod/Web/Baseline")}
+                     (WORLD_SSH, "Prod/Web/WebProduct/Web/Resource"), (WORLD_SSH, "Prod/Web/Baseline"), (WORLD_SSH, "Prod/Web/Ops")}
     # AND the guard CLI on the cloud assembly agrees
     cli = guard_cli(str(outdir), "--format", "json")
     assert cli.returncode == 1

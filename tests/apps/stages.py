@@ -1,6 +1,6 @@
 """SSH in stacks of a Stage and of a Stage in a Stage, as real apps lay them out; in the outer stage's stack also
-in the templates it deploys as assets: a Service Catalog product built from a ProductStack, and a StackSet whose
-TemplateURL is a file asset.
+in the templates it deploys as assets (a Service Catalog product built from a ProductStack, a StackSet whose
+TemplateURL is a file asset) and by an AwsCustomResource's SDK call (closed: the call reads an SSM parameter).
 
 ``OPEN=0`` closes the port (203.0.113.10/32 instead of 0.0.0.0/0); ``GUARD=inner`` registers the guard on the
 inner stage only (after it was created) instead of on the app (first thing, as the README says).
@@ -14,6 +14,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3_assets as assets
 from aws_cdk import aws_servicecatalog as servicecatalog
+from aws_cdk import custom_resources
 
 from constructs_lib import add_admin_port_guard
 
@@ -42,6 +43,15 @@ def deployed_as_assets(stack: cdk.Stack, cidr: str) -> None:
         json.dump(body, file)
     template = assets.Asset(stack, "BaselineTemplate", path=path)
     cdk.CfnStackSet(stack, "Baseline", stack_set_name="baseline", permission_model="SELF_MANAGED", template_url=template.http_url)
+    ops = ec2.CfnSecurityGroup(stack, "Ops", group_description="opened at deploy time", vpc_id="vpc-0123456789abcdef0")
+    if cidr == "0.0.0.0/0":
+        call = custom_resources.AwsSdkCall(service="EC2", action="authorizeSecurityGroupIngress", physical_resource_id=custom_resources.PhysicalResourceId.of("ops-ssh"),
+                                           parameters={"GroupId": ops.attr_group_id, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": cidr}]}]})
+    else:
+        call = custom_resources.AwsSdkCall(service="@aws-sdk/client-ssm", action="GetParameter", parameters={"Name": "/ops/admin-cidr"},
+                                           physical_resource_id=custom_resources.PhysicalResourceId.of("ops-cidr"))
+    custom_resources.AwsCustomResource(stack, "OpsCall", on_create=call, on_update=call,
+                                       policy=custom_resources.AwsCustomResourcePolicy.from_sdk_calls(resources=custom_resources.AwsCustomResourcePolicy.ANY_RESOURCE))
 
 
 source = ec2.Peer.any_ipv4() if os.environ.get("OPEN", "1") == "1" else ec2.Peer.ipv4("203.0.113.10/32")
