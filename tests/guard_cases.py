@@ -616,3 +616,16 @@ CASES += [
                 CustomVpcRestrictDefaultSGCustomResourceProviderHandlerDC833E5E=function(),
                 HandlerRole=role("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress")), NONE),
 ]
+
+# --- what only the registry or deploy time knows (issue 19) ---------------------------------------------
+
+CASES += [
+    Case("registry-module", {"Network": {"Type": "Acme::Network::Baseline::MODULE", "Properties": {"VpcId": "vpc-0123456789abcdef0"}}},
+         one(UNVERIFIABLE)),
+    Case("cidr-from-an-ssm-dynamic-reference", {"Sg": group(rule(CidrIp="{{resolve:ssm:/network/admin-cidr}}"))}, one(UNVERIFIABLE, 22)),
+    Case("cidr-from-a-secrets-manager-dynamic-reference",
+         {"Sg": group(rule(from_port=3389, to_port=3389, CidrIp="{{resolve:secretsmanager:admin:SecretString:cidr}}"))}, one(UNVERIFIABLE, 3389)),
+    Case("cidr-from-an-ssm-secure-dynamic-reference", {"Sg": group(rule(CidrIpv6="{{resolve:ssm-secure:/network/admin-cidr6:1}}"))},
+         one(UNVERIFIABLE, 22)),
+    Case("web-port-from-a-dynamic-reference", {"Sg": group(rule(from_port=443, to_port=443, CidrIp="{{resolve:ssm:/network/edge}}"))}, NONE),
+]

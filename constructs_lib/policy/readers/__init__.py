@@ -302,10 +302,12 @@ def _define_security_group(resource: Resource) -> None:
 
 
 def reader_of(resource_type: str) -> Callable[[Resource], None] | None:
-    """The reader of ``resource_type``: registered for it, or for its prefix (``Custom::*``)."""
+    """The reader of ``resource_type``: registered for it, or for its prefix (``Custom::*``) or suffix (``*::MODULE``)."""
     reader = READERS.get(resource_type)
     if reader is None and resource_type.startswith("Custom::"):
         return READERS.get("Custom::*")
+    if reader is None and resource_type.endswith("::MODULE"):
+        return READERS.get("*::MODULE")
     return reader
 
 

@@ -8,6 +8,7 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resou
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 from ..cidr import parse_cidr
@@ -239,7 +240,9 @@ def cidr_source(field: str, value: Any, family: int | None) -> Source | _Problem
                 network = parse_cidr(value, family=family)
                 source = _cidr_sources[key] = Source("cidr", str(network), network)
             except ValueError as error:
-                source = _cidr_sources[key] = _Problem(f"{field} {error}")
+                reference = _DYNAMIC_REFERENCE.search(value)
+                source = _cidr_sources[key] = Source("unknown", f"{field} is the dynamic reference {reference.group()}, resolved "
+                                                     "only at deploy time") if reference else _Problem(f"{field} {error}")
         return source
     if isinstance(value, Unknown):
         return Source("unknown", f"{field} unknown at synth time: {value.reason}")
@@ -247,6 +250,10 @@ def cidr_source(field: str, value: Any, family: int | None) -> Source | _Problem
         return Source("unknown", f"{field} is the deploy-time value of resource {value.logical_id}")
     return _Problem(f"{field} {json.dumps(value, default=str)} is not a CIDR string")
 
+
+#: A dynamic reference (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html):
+#: CloudFormation puts the parameter's or secret's value in its place when it deploys.
+_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(?:ssm|ssm-secure|secretsmanager):[^}]*\}\}")
 
 #: Sources of literal CIDRs, by (field, text, family): both results are immutable, and formatting a network
 #: back to text dominated the cost of a CIDR rule.

@@ -1,4 +1,5 @@
-"""Templates a resource deploys as stacks of their own: nested stacks, StackSets, Service Catalog product versions.
+"""Templates a resource deploys as stacks of their own: nested stacks, StackSets, Service Catalog product versions;
+and registry modules, whose resources CloudFormation takes from the registry.
 
 ``templates.load`` reads each such template the input holds with its parent (a CDK nested stack's or a
 ``ProductStack``'s file asset, a StackSet's ``TemplateBody``), under the name ``Parent/LogicalId``
@@ -40,3 +41,11 @@ def _parameter_overrides(resource: Resource) -> None:
         if overrides:
             resource.unverifiable(f"StackInstancesGroup[{index}].ParameterOverrides give its stack instances parameter values "
                                   "the template is not read with")
+
+
+@reads("*::MODULE")
+def registry_module(resource: Resource) -> None:
+    """A module (``Org::Service::Thing::MODULE``) expands into the resources of a template fragment registered in the
+    CloudFormation registry (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/modules.html)."""
+    resource.unverifiable(f"it is the registry module {resource.type}, whose resources are in the CloudFormation registry, "
+                          "not in the template")
