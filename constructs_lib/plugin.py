@@ -23,7 +23,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import aws_cdk as cdk
 import jsii
@@ -138,18 +138,20 @@ class AdminPortGuard:
             mine = {os.path.realpath(stack.template_path) for stack in context.stack_templates}
             record.judged |= self._judges(mine)
             directory = self._assembly_directory(context)
+            unselected = {path for path in mine if not _selected_by_plain_synth(path, directory)}
             if os.path.isfile(os.path.join(directory, "manifest.json")):
                 templates = load([directory])
             else:
                 templates = load_named((stack.stack_construct_path, stack.template_path) for stack in context.stack_templates)
-            names = {t.name for t in templates if os.path.realpath(t.path) in mine}
+            names = {t.name for t in templates if os.path.realpath(t.path) in mine and t.parent is None}
             if len(names) != len(mine):  # a template CDK handed over, not found: never check less than asked
                 raise RuntimeError(f"the cloud assembly in {directory} holds {len(names)} of the {len(mine)} templates to check: {sorted(mine)}")
             names |= {t.name for t in templates if any(t.name.startswith(f"{name}/") for name in names)}  # nested stacks
             judged = [t for t in templates if t.name in names]
             record.judged |= self._judges({os.path.realpath(t.path) for t in judged})
             findings = locate(self._findings(context, templates, judged, record, started), templates)
-            violations = [self._violation(finding) for finding in findings]
+            hidden = {t.name for t in templates if os.path.realpath(t.path) in unselected and t.parent is None}
+            violations = [self._violation(finding, _owner(finding.location.template, hidden)) for finding in findings]
         except BaseException as error:  # noqa: BLE001 - a crashed guard must fail the synth, whatever it was
             if isinstance(error, KeyboardInterrupt):
                 raise
@@ -171,24 +173,30 @@ class AdminPortGuard:
         self._write_report(context, templates, inventory, findings, time.perf_counter() - started)
         return findings
 
-    def _violation(self, finding: Finding) -> cdk.PolicyViolation:
+    def _violation(self, finding: Finding, unselected_stack: str | None = None) -> cdk.PolicyViolation:
+        """The finding as CDK reports it. In a stack a plain ``cdk synth`` does not select (``unselected_stack``: a
+        stage's stack without ``validateOnSynth``) it names no construct, since the CLI keeps only the violations
+        of the stacks it selects and those that name no construct: the place goes into the description."""
         code = finding.code_location  # the app's line, where the cloud assembly records it (JSII_HOST_STACK_TRACES=1)
         message = f"{code.path}:{code.line}: {finding.message}" if code is not None else finding.message
         description = f"{message}. {finding.rule.summary}" if self._verbose else message
         location = finding.location
+        resource = cdk.PolicyViolatingResource(
+            construct_path=location.construct_path,
+            resource_logical_id=location.logical_id,
+            template_path=location.template_path,
+            locations=["Properties"],
+        )
+        if unselected_stack is not None:
+            description += (f" [stack {unselected_stack}, {location.construct_path or location.logical_id}: a stage's stack, "
+                            "reported without its construct so that a plain cdk synth fails on it]")
+            resource = cdk.PolicyViolatingResource(template_path=location.template_path, locations=["Properties"])
         return cdk.PolicyViolation(
             rule_name=finding.rule_name,
             description=description,
             fix=finding.fix,
             severity="fatal" if finding.rule in UNACKNOWLEDGEABLE else "error",
-            violating_resources=[
-                cdk.PolicyViolatingResource(
-                    construct_path=location.construct_path,
-                    resource_logical_id=location.logical_id,
-                    template_path=location.template_path,
-                    locations=["Properties"],
-                )
-            ],
+            violating_resources=[resource],
         )
 
     def _write_report(self, context: cdk.IPolicyValidationContext, templates, inventory, findings, seconds: float) -> None:
@@ -223,6 +231,59 @@ class AdminPortGuard:
         if root is not None and cdk.Stage.is_stage(root):
             return root.outdir  # type: ignore[attr-defined, no-any-return]
         return os.path.commonpath([os.path.dirname(path) for path in context.template_paths])
+
+
+def _owner(template: str, stacks: set[str]) -> str | None:
+    """The stack of ``stacks`` that ``template`` is, or is a nested stack of."""
+    return next((stack for stack in stacks if template == stack or template.startswith(f"{stack}/")), None)
+
+
+def _selected_by_plain_synth(template_path: str, root_directory: str) -> bool:
+    """Whether a plain ``cdk synth`` fails on this stack's violations: it is a stack of the app's own assembly (the
+    CLI selects every top-level stack), or its artifact carries ``validateOnSynth`` (the CLI's ``--validation``,
+    on by default, adds those stacks). Unreadable means no: the caller then reports without a construct path."""
+    directory = os.path.dirname(template_path)
+    if directory == os.path.realpath(root_directory):
+        return True
+    try:
+        with open(os.path.join(directory, "manifest.json"), encoding="utf-8") as file:
+            artifacts = json.load(file)["artifacts"]
+        return any(
+            artifact["properties"].get("templateFile") == os.path.basename(template_path) and artifact["properties"].get("validateOnSynth") is True
+            for artifact in artifacts.values() if artifact.get("type") == "aws:cloudformation:stack"
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+class _StagesValidatedOnSynthesis(cdk.Stage):
+    """An empty stage, the app's first child once the guard is registered on the app. The app synthesizes its stages
+    in construct order before it validates anything; this one's turn comes first, and it synthesizes every other
+    stage of the app with ``validate_on_synthesis`` (public ``StageSynthesisOptions``, what CDK Pipelines does for
+    the stages it deploys). Their stacks then carry ``validateOnSynth`` in the cloud assembly, the app's own synth
+    reuses those assemblies, and a plain ``cdk synth`` validates those stacks too (CLI ``--validation``, on by
+    default), with their construct paths and acknowledgements as usual."""
+
+    def synth(self, *, aspect_stabilization: bool | None = None, error_on_duplicate_synth: bool | None = None,
+              force: bool | None = None, skip_validation: bool | None = None, validate_on_synthesis: bool | None = None):
+        for stage in _stages_in(self.node.root):
+            if stage.node.path != self.node.path:
+                stage.synth(validate_on_synthesis=True, aspect_stabilization=aspect_stabilization, skip_validation=skip_validation)
+        return super().synth(aspect_stabilization=aspect_stabilization, error_on_duplicate_synth=error_on_duplicate_synth,
+                             force=force, skip_validation=skip_validation, validate_on_synthesis=validate_on_synthesis)
+
+
+def _stages_in(scope: IConstruct) -> Iterator[cdk.Stage]:
+    """The stages directly below ``scope``'s assembly (stages in them follow when these synthesize)."""
+    for child in scope.node.children:
+        if cdk.Stage.is_stage(child):
+            yield child  # type: ignore[misc]
+        else:
+            yield from _stages_in(child)
+
+
+#: The construct id of that stage.
+STAGES_VALIDATED_ID = "AdminPortGuardStages"
 
 
 class _SynthRecord:
@@ -315,6 +376,8 @@ def add_admin_port_guard(
         scope, admin_ports=admin_ports, broad_sources=broad_sources, trusted_prefix_lists=trusted_prefix_lists, verbose=verbose
     )
     cdk.Validations.of(scope).add_plugins(guard)
+    if scope.node.scope is None and scope.node.try_find_child(STAGES_VALIDATED_ID) is None:  # the app
+        _StagesValidatedOnSynthesis(scope, STAGES_VALIDATED_ID)
     return guard
 
 

@@ -494,3 +494,153 @@ CASES = [
              {"LoadBalancerPort": "80", "InstancePort": "22", "Protocol": "HTTP"}], "SecurityGroups": [{"Ref": "LbSg"}]}},
           "LbSg": group(rule(from_port=80, to_port=80, CidrIp="0.0.0.0/0"))}, NONE),
 ]
+
+# --- templates a resource deploys as stacks of their own (issue 19) ------------------------------------
+
+
+def stack_set(**properties: Any) -> dict[str, Any]:
+    return {"Type": "AWS::CloudFormation::StackSet", "Properties": {"StackSetName": "baseline", "PermissionModel": "SELF_MANAGED", **properties}}
+
+
+def template_text(resources: dict[str, Any], **sections: Any) -> str:
+    import json
+
+    return json.dumps({"Resources": resources, **sections})
+
+
+ADMIN_CIDR_PARAMETER = {"AdminCidr": {"Type": "String", "Default": "10.0.0.0/8"}}
+
+CASES += [
+    Case("stack-set-inline-template-world-ssh", {"Set": stack_set(TemplateBody=template_text({"Sg": group(rule(CidrIp="0.0.0.0/0"))}))}, world(22)),
+    Case("stack-set-inline-yaml-template-world-rdp",
+         {"Set": stack_set(TemplateBody="Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: rdp\n"
+                                        "      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIpv6: '::/0'}\n")},
+         world(3389)),
+    Case("stack-set-inline-template-admin-network",
+         {"Set": stack_set(TemplateBody=template_text({"Sg": group(rule(CidrIp="203.0.113.10/32"))}))}, NONE),
+    Case("stack-set-passes-the-world-to-a-closed-default",
+         {"Set": stack_set(TemplateBody=template_text({"Sg": group(rule(CidrIp={"Ref": "AdminCidr"}))}, Parameters=ADMIN_CIDR_PARAMETER),
+                           Parameters=[{"ParameterKey": "AdminCidr", "ParameterValue": "0.0.0.0/0"}])}, world(22)),
+    Case("stack-set-instances-override-parameters",
+         {"Set": stack_set(TemplateBody=template_text({"Sg": group(rule(CidrIp={"Ref": "AdminCidr"}))}, Parameters=ADMIN_CIDR_PARAMETER),
+                           StackInstancesGroup=[{"Regions": ["us-east-1"], "DeploymentTargets": {"Accounts": ["111111111111"]},
+                                                 "ParameterOverrides": [{"ParameterKey": "AdminCidr", "ParameterValue": "10.1.0.0/16"}]}])},
+         one(UNVERIFIABLE)),
+    Case("stack-set-template-url-elsewhere", {"Set": stack_set(TemplateURL="https://s3.amazonaws.com/templates/baseline.json")}, one(UNVERIFIABLE)),
+    Case("stack-set-template-body-from-an-intrinsic", {"Set": stack_set(TemplateBody={"Fn::Sub": "${Body}"})}, one(UNVERIFIABLE)),
+    Case("stack-set-template-body-unreadable", {"Set": stack_set(TemplateBody="{not a template")}, frozenset({(MALFORMED_TEMPLATE, None), (UNVERIFIABLE, None)})),
+    Case("product-version-template-elsewhere",
+         {"Product": {"Type": "AWS::ServiceCatalog::CloudFormationProduct", "Properties": {"Name": "web", "Owner": "it", "ProvisioningArtifactParameters": [
+             {"Name": "v1", "Info": {"LoadTemplateFromURL": "https://s3.amazonaws.com/templates/web.json"}}]}}}, one(UNVERIFIABLE)),
+    Case("product-version-imported-from-a-stack",
+         {"Product": {"Type": "AWS::ServiceCatalog::CloudFormationProduct", "Properties": {"Name": "web", "Owner": "it", "ProvisioningArtifactParameters": [
+             {"Name": "v1", "Info": {"ImportFromPhysicalId": "arn:aws:cloudformation:us-east-1:123456789012:stack/web/1"}}]}}}, one(UNVERIFIABLE)),
+]
+
+# --- deploy-time API calls: custom resources (issue 19) -------------------------------------------------
+
+SDK_HANDLER = "AWS679f53fac002430cb0da5b7982bd22872D164C4C"  # the singleton handler of every AwsCustomResource
+
+
+def function(role: Any = None, logical_id_role: str = "HandlerRole") -> dict[str, Any]:
+    return {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "index.handler", "Runtime": "nodejs22.x", "Code": {"ZipFile": "x"},
+                                                              "Role": role or {"Fn::GetAtt": [logical_id_role, "Arn"]}}}
+
+
+def role(*actions: str) -> dict[str, Any]:
+    statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*"}
+    return {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+        "ManagedPolicyArns": [{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]]}],
+        "Policies": [{"PolicyName": "handler", "PolicyDocument": {"Version": "2012-10-17", "Statement": [statement]}}]}}
+
+
+def sdk_call(service: str, action: str, parameters: Any, field: str = "Create") -> dict[str, Any]:
+    """An AwsCustomResource as CDK writes it: the call as a JSON string, tokens spliced in with Fn::Join."""
+    import json
+
+    marker = "\u2063"  # where a token goes: parameters hold {"Token": node}
+    tokens: list[Any] = []
+
+    def mark(node: Any) -> Any:
+        if isinstance(node, dict) and list(node) == ["Token"]:
+            tokens.append(node["Token"])
+            return marker
+        if isinstance(node, dict):
+            return {key: mark(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [mark(value) for value in node]
+        return node
+
+    text = json.dumps({"service": service, "action": action, "parameters": mark(parameters), "physicalResourceId": {"id": "call"}}, ensure_ascii=False)
+    pieces = text.split(marker)
+    value: Any = text
+    if tokens:
+        parts: list[Any] = [pieces[0]]
+        for token, piece in zip(tokens, pieces[1:]):
+            parts += [token, piece]
+        value = {"Fn::Join": ["", parts]}
+    return {SDK_HANDLER: function(), "HandlerRole": role("ec2:AuthorizeSecurityGroupIngress"),
+            "Call": {"Type": "Custom::AWS", "Properties": {"ServiceToken": {"Fn::GetAtt": [SDK_HANDLER, "Arn"]}, field: value}}}
+
+
+def custom(kind: str = "Custom::Thing", token: Any = None, **resources: Any) -> dict[str, Any]:
+    return {"Thing": {"Type": kind, "Properties": {"ServiceToken": token or {"Fn::GetAtt": ["Handler", "Arn"]}}}, **resources}
+
+
+WORLD_SSH_PERMISSION = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
+CASES += [
+    Case("aws-custom-resource-authorizes-world-ssh",
+         {"Sg": group(), **sdk_call("EC2", "authorizeSecurityGroupIngress",
+                                    {"GroupId": {"Token": {"Fn::GetAtt": ["Sg", "GroupId"]}}, "IpPermissions": [WORLD_SSH_PERMISSION]})}, world(22)),
+    Case("aws-custom-resource-sdk-v3-authorizes-world-ssh-on-update",
+         {"Sg": group(), **sdk_call("@aws-sdk/client-ec2", "AuthorizeSecurityGroupIngressCommand",
+                                    {"GroupId": {"Token": {"Ref": "Sg"}}, "IpPermissions": [
+                                        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}]}, field="Update")},
+         world(22)),
+    Case("aws-custom-resource-authorizes-ssh-from-the-admin-network",
+         {"Sg": group(), **sdk_call("EC2", "authorizeSecurityGroupIngress", {"GroupId": {"Token": {"Ref": "Sg"}}, "IpPermissions": [
+             {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "203.0.113.10/32"}]}]})}, NONE),
+    Case("aws-custom-resource-reads-an-ssm-parameter", sdk_call("@aws-sdk/client-ssm", "GetParameter", {"Name": "/admin/cidr"}), NONE),
+    Case("aws-custom-resource-modifies-a-rule-to-world-rdp",
+         sdk_call("ec2", "modifySecurityGroupRules", {"GroupId": "sg-0123456789abcdef0", "SecurityGroupRules": [
+             {"SecurityGroupRuleId": "sgr-0123456789abcdef0", "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "CidrIpv4": "0.0.0.0/0"}}]}),
+         world(3389)),
+    Case("aws-custom-resource-puts-two-halves-on-an-instance",
+         {**halves(), **sdk_call("EC2", "modifyInstanceAttribute", {"InstanceId": "i-0123456789abcdef0",
+                                                                    "Groups": [{"Token": {"Ref": "Low"}}, {"Token": {"Ref": "High"}}]})},
+         broad(22) | world(22)),
+    Case("aws-custom-resource-call-from-an-intrinsic",
+         {**sdk_call("EC2", "describeSecurityGroups", {}), "Call": {"Type": "Custom::AWS", "Properties": {
+             "ServiceToken": {"Fn::GetAtt": [SDK_HANDLER, "Arn"]}, "Create": {"Fn::Sub": "${Call}"}}}}, one(UNVERIFIABLE)),
+    Case("custom-resource-whose-handler-may-authorize-ingress",
+         custom(Handler=function(), HandlerRole=role("ec2:*")), one(UNVERIFIABLE)),
+    Case("custom-resource-whose-provider-invokes-a-handler-that-may-modify-rules",
+         custom(Handler=function(logical_id_role="FrameworkRole"),
+                FrameworkRole={**role("lambda:InvokeFunction")},
+                Inner=function(logical_id_role="InnerRole"), InnerRole=role("ec2:ModifySecurityGroupRules"),
+                FrameworkPolicy={"Type": "AWS::IAM::Policy", "Properties": {"PolicyName": "invoke", "Roles": [{"Ref": "FrameworkRole"}],
+                    "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                                      "Resource": [{"Fn::GetAtt": ["Inner", "Arn"]}, {"Fn::Join": ["", [{"Fn::GetAtt": ["Inner", "Arn"]}, ":*"]]}]}]}}}),
+         one(UNVERIFIABLE)),
+    Case("custom-resource-whose-handler-reads-s3-only", custom(Handler=function(), HandlerRole=role("s3:GetObject", "logs:*")), NONE),
+    Case("custom-resource-whose-handler-is-elsewhere", custom(token="arn:aws:lambda:us-east-1:123456789012:function:ops"), one(UNVERIFIABLE)),
+    Case("cdk-vpc-default-group-restriction",
+         custom("Custom::VpcRestrictDefaultSG", {"Fn::GetAtt": ["CustomVpcRestrictDefaultSGCustomResourceProviderHandlerDC833E5E", "Arn"]},
+                CustomVpcRestrictDefaultSGCustomResourceProviderHandlerDC833E5E=function(),
+                HandlerRole=role("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress")), NONE),
+]
+
+# --- what only the registry or deploy time knows (issue 19) ---------------------------------------------
+
+CASES += [
+    Case("registry-module", {"Network": {"Type": "Acme::Network::Baseline::MODULE", "Properties": {"VpcId": "vpc-0123456789abcdef0"}}},
+         one(UNVERIFIABLE)),
+    Case("cidr-from-an-ssm-dynamic-reference", {"Sg": group(rule(CidrIp="{{resolve:ssm:/network/admin-cidr}}"))}, one(UNVERIFIABLE, 22)),
+    Case("cidr-from-a-secrets-manager-dynamic-reference",
+         {"Sg": group(rule(from_port=3389, to_port=3389, CidrIp="{{resolve:secretsmanager:admin:SecretString:cidr}}"))}, one(UNVERIFIABLE, 3389)),
+    Case("cidr-from-an-ssm-secure-dynamic-reference", {"Sg": group(rule(CidrIpv6="{{resolve:ssm-secure:/network/admin-cidr6:1}}"))},
+         one(UNVERIFIABLE, 22)),
+    Case("web-port-from-a-dynamic-reference", {"Sg": group(rule(from_port=443, to_port=443, CidrIp="{{resolve:ssm:/network/edge}}"))}, NONE),
+]

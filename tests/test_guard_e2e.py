@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = Path(__file__).resolve().parent / "apps"
 
 
-def cdk_synth(app: str, outdir: Path | str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(ROOT))
+def cdk_synth(app: str, outdir: Path | str, cwd: Path = ROOT, **app_env: str) -> subprocess.CompletedProcess:
+    """A plain ``cdk synth`` (no stack selection) of ``tests/apps/APP`` by the stock CLI; ``app_env`` goes to the app."""
+    env = dict(os.environ, PATH=f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(ROOT), **app_env)
     command = [str(ROOT / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--app", f"{sys.executable} {APPS / app}", "--output", str(outdir)]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 

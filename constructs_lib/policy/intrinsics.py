@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 
 from .cidr import BITS, format_address, parse_cidr
+from .templates import passed_parameters
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -632,8 +633,7 @@ def resolvers_for(templates: Sequence[Template]) -> list[Resolver]:
     for template, resolver in zip(templates, resolvers):
         parent = by_name.get(template.parent[0]) if template.parent else None
         if parent is not None:
-            stack = _mapping(parent.resources.get(template.parent[1]))
-            resolver.passed = (parent, _mapping(_mapping(stack.get("Properties")).get("Parameters")))
+            resolver.passed = (parent, passed_parameters(parent.resources.get(template.parent[1])))
     for template, resolver in zip(templates, resolvers):
         outputs = template.body.get("Outputs")
         for output_name, output in outputs.items() if isinstance(outputs, dict) else ():

@@ -344,27 +344,86 @@ def _construct_paths(directory: str, artifact: dict[str, Any]) -> tuple[dict[str
 
 
 def _nested_stack_templates(parent: Template, seen: set[str]) -> Iterator[Template]:
-    """Templates of CDK nested stacks, which the assembly stores as file assets next to their parent: found by the
-    ``aws:asset:path`` metadata, or (without asset metadata) by the asset hash in ``TemplateURL``."""
+    """The templates ``parent``'s resources deploy (``deployed_templates``) that the assembly holds: a nested stack's
+    or a product's as a file asset next to its parent, found by the ``aws:asset:path`` metadata or by the asset
+    hash in the URL; a StackSet's ``TemplateBody`` in place."""
     resources = parent.body.get("Resources")
     for logical_id, resource in resources.items() if isinstance(resources, dict) else ():
-        if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
-            continue
-        metadata = resource.get("Metadata")
-        asset = metadata.get("aws:asset:path") if isinstance(metadata, dict) else None
-        if not isinstance(asset, str):
-            properties = resource.get("Properties")
-            asset = _asset_named_in(parent.path, properties.get("TemplateURL") if isinstance(properties, dict) else None)
-        if asset is None:
-            continue
-        nested_path = os.path.realpath(os.path.join(os.path.dirname(parent.path), asset))
-        if nested_path in seen or not os.path.isfile(nested_path):
-            continue
-        seen.add(nested_path)
-        body, problems = read_template(nested_path)
-        nested = Template(f"{parent.name}/{logical_id}", nested_path, body, problems=problems, parent=(parent.name, logical_id))
-        yield nested
-        yield from _nested_stack_templates(nested, seen)
+        for suffix, place, value in deployed_templates(logical_id, resource):
+            nested_path, text = parent.path, value
+            if place != "TemplateBody":
+                metadata = resource.get("Metadata")
+                asset = metadata.get("aws:asset:path") if isinstance(metadata, dict) and place == "TemplateURL" else None
+                asset = asset if isinstance(asset, str) else _asset_named_in(parent.path, value)
+                if asset is None:
+                    continue
+                nested_path, text = os.path.realpath(os.path.join(os.path.dirname(parent.path), asset)), None
+                if nested_path in seen or not os.path.isfile(nested_path):
+                    continue
+                seen.add(nested_path)
+            elif not isinstance(text, str):
+                continue  # produced by an intrinsic: unverifiable (readers/stacks.py)
+            try:
+                body, problems = read_template(nested_path) if text is None else parse_template(text, f"{parent.path} Resources.{logical_id}.Properties.TemplateBody")
+            except TemplateError as error:
+                if text is None:
+                    raise
+                parent.problems.append((f"Resources.{logical_id}.Properties.TemplateBody", f"the template body is unreadable: {error}"))
+                continue
+            nested = Template(f"{parent.name}/{suffix}", nested_path, body, _stack_set_paths(parent, logical_id, resource, body),
+                              problems=problems, parent=(parent.name, logical_id))
+            yield nested
+            yield from _nested_stack_templates(nested, seen)
+
+
+def _stack_set_paths(parent: Template, logical_id: str, resource: dict, body: dict[str, Any]) -> dict[str, str] | None:
+    """A StackSet's template is no construct of its own: its resources are at the StackSet's construct path (nested
+    stacks and product stacks have theirs)."""
+    if resource.get("Type") != "AWS::CloudFormation::StackSet":
+        return None
+    metadata = resource.get("Metadata")
+    path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
+    path = path if isinstance(path, str) else parent.construct_paths.get(logical_id)
+    resources = body.get("Resources")
+    return dict.fromkeys(resources, path) if path and isinstance(resources, dict) else None
+
+
+def deployed_templates(logical_id: str, resource: Any) -> list[tuple[str, str, Any]]:
+    """The templates a resource deploys as stacks of their own, as ``(name, property, value)``: ``name`` is the
+    template's name below its parent's (``LogicalId``; ``LogicalId[1]`` for a product's second version), ``value`` a
+    URL, or the template itself for ``TemplateBody``. Nested stacks (``TemplateURL``), StackSets (``TemplateBody``
+    or ``TemplateURL``), Service Catalog product versions (``Info.LoadTemplateFromURL``, or an existing stack's
+    template: ``Info.ImportFromPhysicalId``)."""
+    kind = resource.get("Type") if isinstance(resource, dict) else None
+    properties = resource.get("Properties") if isinstance(resource, dict) else None
+    properties = properties if isinstance(properties, dict) else {}
+    if kind == "AWS::CloudFormation::Stack":
+        return [(logical_id, "TemplateURL", properties.get("TemplateURL"))]
+    if kind == "AWS::CloudFormation::StackSet":
+        place = "TemplateBody" if "TemplateBody" in properties else "TemplateURL"
+        return [(logical_id, place, properties.get(place))]
+    if kind == "AWS::ServiceCatalog::CloudFormationProduct":
+        versions = properties.get("ProvisioningArtifactParameters")
+        if not isinstance(versions, list):
+            return [(logical_id, "ProvisioningArtifactParameters", versions)]
+        found = []
+        for index, version in enumerate(versions):
+            info = version.get("Info") if isinstance(version, dict) else None
+            info = info if isinstance(info, dict) else {}
+            place = "ImportFromPhysicalId" if "ImportFromPhysicalId" in info else "LoadTemplateFromURL"
+            found.append((f"{logical_id}[{index}]" if index else logical_id, f"ProvisioningArtifactParameters[{index}].Info.{place}", info.get(place)))
+        return found
+    return []
+
+
+def passed_parameters(resource: Any) -> dict[str, Any]:
+    """The parameter values a resource passes to the template it deploys: a nested stack's ``Parameters`` mapping,
+    a StackSet's ``Parameters`` list of ``ParameterKey``/``ParameterValue``."""
+    properties = resource.get("Properties") if isinstance(resource, dict) else None
+    parameters = properties.get("Parameters") if isinstance(properties, dict) else None
+    if isinstance(parameters, list):
+        return {p["ParameterKey"]: p.get("ParameterValue") for p in parameters if isinstance(p, dict) and isinstance(p.get("ParameterKey"), str)}
+    return parameters if isinstance(parameters, dict) else {}
 
 
 def _asset_named_in(template_path: str, template_url: Any) -> str | None:

@@ -15,6 +15,7 @@ def low_half_rule(scope, construct_id: str, group_id: str) -> None:
 
 
 app = cdk.App(outdir=os.environ.get("CDK_OUTDIR"))  # in-process runs (tests/test_fuzz.py) set it after jsii started
+add_admin_port_guard(app)  # first, as the README says: then the stage's stacks keep their construct paths
 
 # Cross-stack: the group lives in one stack, half of the world is added from another (Fn::ImportValue).
 owner = cdk.Stack(app, "GroupOwner")
@@ -39,5 +40,4 @@ ec2.CfnSecurityGroup(
     security_group_ingress=[ec2.CfnSecurityGroup.IngressProperty(ip_protocol="6", from_port=3389, to_port=3389, cidr_ipv6="2000::/3")],
 )
 
-add_admin_port_guard(app)
 app.synth()

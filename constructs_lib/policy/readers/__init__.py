@@ -302,7 +302,7 @@ def _resources(template: Template, context: Context) -> Iterator[Resource]:
         condition = body_of.get("Condition")
         if condition is not None and True not in resolver.condition(condition, f"Resources.{logical_id}.Condition"):
             continue  # CloudFormation never creates it
-        if body_of["Type"] in READERS:
+        if reader_of(body_of["Type"]) is not None:
             yield Resource(template, str(logical_id), body_of, context)
 
 
@@ -327,11 +327,21 @@ def _define_security_group(resource: Resource) -> None:
         resource.context.group_names[resource.template.name][name] = key
 
 
+def reader_of(resource_type: str) -> Callable[[Resource], None] | None:
+    """The reader of ``resource_type``: registered for it, or for its prefix (``Custom::*``) or suffix (``*::MODULE``)."""
+    reader = READERS.get(resource_type)
+    if reader is None and resource_type.startswith("Custom::"):
+        return READERS.get("Custom::*")
+    if reader is None and resource_type.endswith("::MODULE"):
+        return READERS.get("*::MODULE")
+    return reader
+
+
 def _read(resource: Resource) -> None:
     """Run the resource's reader once, or once per assignment of the conditions that decide it (its own
     ``Condition``, true, and those its ``Fn::If`` choose by) and value of the parameters with ``AllowedValues``
     its values come from, so values chosen by one condition or parameter pair up."""
-    reader = READERS.get(resource.type)
+    reader = reader_of(resource.type)
     if reader is None:
         return
     properties = resource.body.get("Properties", {})
@@ -408,4 +418,4 @@ def _finding(context: Context, location: Location, rule: Rule, message: str) -> 
 
 
 # The reader modules register themselves when imported.
-from . import attachments, ec2, load_balancers, services, stacks  # noqa: E402, F401
+from . import attachments, custom_resources, ec2, load_balancers, services, stacks  # noqa: E402, F401

@@ -7,6 +7,7 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..cidr import has_host_bits, parse_cidr
@@ -241,7 +242,9 @@ def cidr_source(field: str, value: Any, family: int | None, *, exact: bool = Fal
                 label = f"{value} (EC2 keeps its network part, {network})" if has_host_bits(value, family) else str(network)
                 source = _cidr_sources[key] = Source("cidr", label, network)
             except ValueError as error:
-                source = _cidr_sources[key] = _Problem(f"{field} {error}")
+                reference = _DYNAMIC_REFERENCE.search(value)
+                source = _cidr_sources[key] = Source("unknown", f"{field} is the dynamic reference {reference.group()}, resolved "
+                                                     "only at deploy time") if reference else _Problem(f"{field} {error}")
         return source
     if isinstance(value, Unknown):
         return Source("unknown", f"{field} unknown at synth time: {value.reason}")
@@ -249,6 +252,10 @@ def cidr_source(field: str, value: Any, family: int | None, *, exact: bool = Fal
         return Source("unknown", f"{field} is the deploy-time value of resource {value.logical_id}")
     return _Problem(f"{field} {describe(value)} is not a CIDR string")
 
+
+#: A dynamic reference (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html):
+#: CloudFormation puts the parameter's or secret's value in its place when it deploys.
+_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(?:ssm|ssm-secure|secretsmanager):[^}]*\}\}")
 
 #: Sources of literal CIDRs, by (field, text, family, exact): both results are immutable, and formatting a network
 #: back to text dominated the cost of a CIDR rule.
