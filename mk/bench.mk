@@ -8,7 +8,7 @@ BENCH_STAMP  := $(BENCH_VENV)/.installed
 BENCH_ENV    := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
 BENCH_RUN    := $(BENCH_ENV) .venv/bin/python benchmarks/run.py
 
-.PHONY: bench bench-quick bench-env
+.PHONY: bench bench-quick bench-env corpus-compare
 
 # checkov and cfn-lint in their own venv, reinstalled only when requirements-bench.txt changes.
 $(BENCH_STAMP): requirements-bench.txt
@@ -27,3 +27,7 @@ bench: $(BENCH_STAMP)
 ## the CLI's import profile; prints the tables only.
 bench-quick: $(BENCH_STAMP)
 	$(BENCH_RUN) --sizes 100 --runs 3 --tool-runs 1
+
+## The guard's findings on ../shared/corpora next to checkov's CKV_AWS_24/25/100 (~1 min); rewrites the table of docs/corpus.md.
+corpus-compare: $(BENCH_STAMP)
+	.venv/bin/python benchmarks/corpus_compare.py

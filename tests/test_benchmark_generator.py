@@ -1,5 +1,5 @@
-"""Smoke tests of the benchmark generators (benchmarks/bench_app.py, benchmarks/small_templates.py) and of how
-benchmarks/run.py reads ``-X importtime``: none of them is a timed test."""
+"""Smoke tests of the benchmark generators (benchmarks/bench_app.py, benchmarks/small_templates.py), of how
+benchmarks/run.py reads ``-X importtime`` and of the corpus comparison's verdicts (benchmarks/corpus_compare.py): none is a timed test."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import small_templates  # noqa: E402
 from bench_app import SGS_PER_STACK, planted_violations, stack_sizes  # noqa: E402
+from corpus_compare import verdict  # noqa: E402
 from run import cli_imports  # noqa: E402
 
 from constructs_lib.policy import check_paths  # noqa: E402
@@ -89,3 +90,15 @@ def test_cli_imports_are_the_top_level_entries_after_start_up_less_runpy() -> No
         ("locale", "-", 80, 80),
     ]
     assert sum(cumulative for _, parent, _, cumulative in entries if parent == "-") == 430
+
+
+def test_the_corpus_comparison_names_who_reports_what() -> None:
+    assert verdict({22}, False, {22}, False) == "same ports"
+    assert verdict({22}, True, {22}, False) == "same ports, guard reports more"
+    assert verdict({22, 3389}, False, set(), False) == "guard only"
+    assert verdict(set(), True, set(), False) == "guard only"
+    assert verdict(set(), False, {22}, False) == "checkov only"
+    assert verdict({3389}, False, {22}, False) == "differ"
+    assert verdict(set(), False, set(), True) == "checkov cannot read"
+    assert verdict(set(), False, set(), False) is None
+

@@ -327,3 +327,13 @@ def test_a_top_level_include_transform_is_unverifiable_not_a_crash() -> None:
     findings = check({"Sg": group({**SSH, "CidrIp": "10.0.0.0/8"})}, Transform=include)
     assert [(f.rule_id, f.location.logical_id, f.message) for f in findings] == [
         ("UnverifiableIngress", "Transform", "the template transform 'AWS::Include' may rewrite its resources at deploy time")]
+
+
+def test_groups_named_inside_group_id_entries_of_a_names_list_are_united_on_the_interface() -> None:
+    # SecurityGroups of an instance holds names; an entry written {GroupId: ...} is read the same way, so the two
+    # halves of IPv4 still unite on the instance (the field must reach the inner value: read as an id, both
+    # groups would be unknown external ones and the union would be lost).
+    findings = check({"Low": group({**SSH, "CidrIp": "0.0.0.0/1"}, GroupName="low"), "High": group({**SSH, "CidrIp": "128.0.0.0/1"}, GroupName="high"),
+                      "Host": {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroups": [{"GroupId": "low"}, {"GroupId": "high"}]}}})
+    assert {(f.rule_id, f.location.logical_id, f.port) for f in findings} == {
+        ("BroadAdminSource", "Low", 22), ("BroadAdminSource", "High", 22), ("WorldOpenAdminPort", "Host", 22)}

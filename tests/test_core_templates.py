@@ -243,7 +243,7 @@ def test_what_cloudformation_s_yaml_parser_refuses_is_kept_with_its_line(tmp_pat
     from_yaml = [problem for problem in template.problems if problem[0].startswith("line ")]
     assert len(from_yaml) == 12
     [(place, unhashable)] = [problem for problem in from_yaml if problem[1].startswith("the mapping key ")]
-    assert place == "line 14" and unhashable.endswith(" is not a string")
+    assert (place, unhashable) == ("line 14", "the mapping key [1, 2] is not a string")
     assert set(from_yaml) == {
         ("line 2", f"!Foo {short_forms}"), ("line 3", f"!Bar {short_forms}"), ("line 4", f"!Baz {short_forms}"),
         ("line 5", "the YAML tag tag:yaml.org,2002:binary is not one CloudFormation reads"),
@@ -255,6 +255,12 @@ def test_what_cloudformation_s_yaml_parser_refuses_is_kept_with_its_line(tmp_pat
         ("line 13", "duplicate key 'Type': CloudFormation refuses it, and readers disagree on which value counts"),
         ("line 15", duplicate), (place, unhashable),
     }
+
+
+@pytest.mark.parametrize("resources", ["Resources:\n  ? {a: [1]}\n  : x\n", "Resources: !Foo\n  ? {a: [1]}\n  : x\n"], ids=["plain", "under a tag"])
+def test_a_mapping_used_as_a_key_is_named_with_its_content(tmp_path: Path, resources: str) -> None:
+    [template] = load([write(tmp_path / "t.yaml", resources)])
+    assert ("line 2", "the mapping key {'a': [1]} is not a string") in template.problems
 
 
 def test_yaml_that_does_not_parse_is_refused(tmp_path: Path) -> None:

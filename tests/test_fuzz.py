@@ -5,7 +5,9 @@ Each example applies one mutation whose effect on validity is known by construct
 
 * **invalid**: the result is a template CloudFormation refuses or reads differently from how it looks
   (a resource that is not a mapping, a missing or retyped ``Type``, a duplicate key, a YAML tag or alias
-  it does not know, a malformed ingress rule ...): the CLI must exit 1 or 2;
+  it does not know, a malformed ingress rule ...): the CLI must exit 1 with a finding the seed did not
+  have, of the rule the mutation breaks, at the mutated place, saying what was mutated (a seed may exit 1
+  before any mutation, so the exit status alone proves nothing);
 * **same**: the result deploys the same thing (resources and keys in another order, an unrelated
   resource added): the findings must be identical, message for message;
 * **superset**: a resource or rule is added: every world-open exposure found before is still found.
@@ -21,6 +23,7 @@ import json
 import os
 import runpy
 from pathlib import Path
+from typing import NamedTuple
 from random import Random
 
 import pytest
@@ -73,22 +76,32 @@ def run_cli(workdir: Path, text: str, suffix: str = ".json") -> tuple[int, list[
     return status, findings
 
 
-# --- mutations: each returns (text, suffix, expectation) ------------------------------------------
+# --- mutations: each returns (text, suffix, expectation, what an invalid one must be reported as) --------
+
+
+class Expected(NamedTuple):
+    """The finding an invalid mutation must add: its rule, its logical id (``None``: any) and part of its message."""
+
+    rule: str
+    logical_id: str | None
+    says: str
 
 
 def _resource(data, body: dict) -> str:
     return data.draw(st.sampled_from(sorted(body["Resources"])), label="resource")
 
 
-def _ingress_entries(body: dict) -> list[tuple[dict, str]]:
-    """Every ingress rule object of the template with the key holding it, inline or standalone."""
+def _ingress_entries(body: dict) -> list[tuple[dict, str, str]]:
+    """Every ingress rule object of the template with the resource holding it and how a message names the
+    rule: ``Group.SecurityGroupIngress[i]`` inline, nothing more than the resource's logical id standalone."""
     entries = []
     for logical_id, resource in body["Resources"].items():
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::EC2::SecurityGroup":
-            entries += [(rule, logical_id) for rule in properties.get("SecurityGroupIngress", [])]
+            entries += [(rule, logical_id, f"{logical_id}.SecurityGroupIngress[{index}]: ")
+                        for index, rule in enumerate(properties.get("SecurityGroupIngress", []))]
         elif resource["Type"] == "AWS::EC2::SecurityGroupIngress":
-            entries.append((properties, logical_id))
+            entries.append((properties, logical_id, ""))
     return entries
 
 
@@ -97,7 +110,7 @@ NOT_A_MAPPING = st.one_of(SCALARS, st.lists(SCALARS, max_size=2))
 NOT_A_STRING = st.one_of(st.integers(), st.booleans(), st.none(), st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(min_size=1, max_size=3), st.text(max_size=3), max_size=2))
 
 
-def invalid(data, body: dict) -> tuple[str, str, str]:
+def invalid(data, body: dict) -> tuple[str, str, str, Expected]:
     """A mutation CloudFormation would refuse (or read differently from how it looks)."""
     body = copy.deepcopy(body)
     kind = data.draw(st.sampled_from([
@@ -109,65 +122,93 @@ def invalid(data, body: dict) -> tuple[str, str, str]:
     resources = body["Resources"]
     logical_id = _resource(data, body)
     text = None
+    expected = Expected("MalformedTemplate", logical_id, "")
     if kind == "resource-not-mapping":
         resources[logical_id] = data.draw(NOT_A_MAPPING)
+        expected = expected._replace(says="not a mapping")
     elif kind == "delete-type":
         del resources[logical_id]["Type"]
+        expected = expected._replace(says="the resource has no Type")
     elif kind == "retype-type":
         resources[logical_id]["Type"] = data.draw(NOT_A_STRING)
+        expected = expected._replace(says=f"Resources.{logical_id}.Type: Type is a")
     elif kind == "retype-properties":
         resources[logical_id]["Properties"] = data.draw(st.one_of(st.integers(), st.text(max_size=5), st.booleans(), st.lists(SCALARS, max_size=2)))
+        expected = expected._replace(says=f"Resources.{logical_id}.Properties: Properties is a")
     elif kind == "retype-resources":
         body["Resources"] = data.draw(st.one_of(st.lists(SCALARS, max_size=2), st.text(max_size=4), st.integers()))
+        expected = Expected("MalformedTemplate", "Resources", "Resources is a")
     elif kind == "unknown-section":
-        body[data.draw(st.sampled_from(["Resource", "resources", "Output", "Parameter", "Globals"]))] = {}
+        section = data.draw(st.sampled_from(["Resource", "resources", "Output", "Parameter", "Globals"]))
+        body[section] = {}
+        expected = Expected("MalformedTemplate", section, f"{section!r} is not a template section")
     elif kind == "unknown-attribute":
-        resources[logical_id][data.draw(st.sampled_from(["Propertie", "properties", "Dependson", "Conditions", "Tags"]))] = {}
+        attribute = data.draw(st.sampled_from(["Propertie", "properties", "Dependson", "Conditions", "Tags"]))
+        resources[logical_id][attribute] = {}
+        expected = expected._replace(says=f"Resources.{logical_id}.{attribute}: {attribute!r} is not a resource attribute")
     elif kind == "bad-logical-id":
-        resources[data.draw(st.sampled_from(["Bad-Id", "with space", "Under_score", "Dot.ted"]))] = resources.pop(logical_id)
+        new_id = data.draw(st.sampled_from(["Bad-Id", "with space", "Under_score", "Dot.ted"]))
+        resources[new_id] = resources.pop(logical_id)
+        expected = Expected("MalformedTemplate", None, f"logical id {new_id!r} is not alphanumeric")
     elif kind == "undefined-condition":
         resources[logical_id]["Condition"] = "NoSuchConditionAnywhere"
+        expected = expected._replace(says='condition "NoSuchConditionAnywhere" is not defined')
     elif kind == "duplicate-key":
-        text = _with_duplicate_key(data, body)
+        text, key = _with_duplicate_key(data, body)
+        expected = Expected("MalformedTemplate", None, f"duplicate key {key!r}")
     elif kind in ("unknown-tag", "alias"):
-        text = _with_yaml_marker(data, body, kind)
+        text, says = _with_yaml_marker(data, body, kind)
+        expected = Expected("MalformedTemplate", None, says)
     else:
         entries = _ingress_entries(body)
         if not entries:
             resources[logical_id] = data.draw(NOT_A_MAPPING)  # no rule in this seed: fall back to a skeleton mutation
+            expected = expected._replace(says="not a mapping")
         else:
-            rule, _ = data.draw(st.sampled_from(entries), label="rule")
-            _break_rule(data, rule, kind)
+            rule, owner, place = data.draw(st.sampled_from(entries), label="rule")
+            expected = Expected("MalformedIngress", owner, place + _break_rule(data, rule, kind))
     if text is None:
         text = json.dumps(body)
-    return text, ".json" if kind != "unknown-tag" and kind != "alias" else ".yaml", "invalid"
+    return text, ".json" if kind != "unknown-tag" and kind != "alias" else ".yaml", "invalid", expected
 
 
-def _break_rule(data, rule: dict, kind: str) -> None:
+def _break_rule(data, rule: dict, kind: str) -> str:
+    """Break ``rule`` as ``kind`` says; the start of what the guard must say about it."""
     source = next((field for field in ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourcePrefixListId") if field in rule), None)
     if kind == "rule-retype-cidr":
         rule.pop(source, None)
         rule["CidrIp"] = data.draw(st.one_of(st.integers(), st.lists(st.just("0.0.0.0/0"), min_size=1, max_size=2), st.booleans()))
-    elif kind == "rule-delete-protocol":
+        return "CidrIp "
+    if kind == "rule-delete-protocol":
         del rule["IpProtocol"]
-    elif kind == "rule-unknown-key":
-        rule[data.draw(st.sampled_from(["CidrIP", "cidrIp", "SourceGroup", "Port", "IpProtocols"]))] = "0.0.0.0/0"
-    elif kind == "rule-ports-reversed":
+        return "IpProtocol is missing"
+    if kind == "rule-unknown-key":
+        key = data.draw(st.sampled_from(["CidrIP", "cidrIp", "SourceGroup", "Port", "IpProtocols"]))
+        rule[key] = "0.0.0.0/0"
+        return f"{key} is not a property of an ingress rule"
+    if kind == "rule-ports-reversed":
         rule.update(IpProtocol="tcp", FromPort=25, ToPort=20)
-    elif kind == "rule-port-out-of-range":
-        rule.update(IpProtocol="tcp", FromPort=22, ToPort=data.draw(st.sampled_from([65536, 70000, -2])))
-    elif kind == "rule-bad-cidr":
+        return "FromPort 25 is greater than ToPort 20"
+    if kind == "rule-port-out-of-range":
+        port = data.draw(st.sampled_from([65536, 70000, -2]))
+        rule.update(IpProtocol="tcp", FromPort=22, ToPort=port)
+        return f"port range 22-{port} is outside 0-65535"
+    if kind == "rule-bad-cidr":
+        # Not a CIDR EC2 accepts. A block with host bits (10.0.0.1/8) is no example: EC2 keeps its network part.
         rule.pop(source, None)
-        rule["CidrIp"] = data.draw(st.sampled_from([" 0.0.0.0/0", "0.0.0.0/00", "0.0.0.0", "1.2.3.4/33", "::/0", "everyone"]))
-    elif kind == "rule-two-sources":
-        rule["CidrIp"], rule["CidrIpv6"] = "10.0.0.0/8", "2001:db8::/32"
+        cidr = data.draw(st.sampled_from([" 0.0.0.0/0", "0.0.0.0/00", "0.0.0.0", "1.2.3.4/33", "::/0", "everyone"]))
+        rule["CidrIp"] = cidr
+        return f"CidrIp {cidr!r} "
+    assert kind == "rule-two-sources", kind
+    rule["CidrIp"], rule["CidrIpv6"] = "10.0.0.0/8", "2001:db8::/32"
+    return "it names more than one source (CidrIp, CidrIpv6"
 
 
 class _Duplicated(list):
     """A mapping written out with one key twice (``json.dumps`` cannot write that)."""
 
 
-def _with_duplicate_key(data, body: dict) -> str:
+def _with_duplicate_key(data, body: dict) -> tuple[str, str]:
     mappings = []
 
     def collect(node):
@@ -184,7 +225,7 @@ def _with_duplicate_key(data, body: dict) -> str:
     target = data.draw(st.sampled_from(range(len(mappings))), label="mapping")
     key = data.draw(st.sampled_from(sorted(mappings[target])), label="key")
     twice = _Duplicated(list(mappings[target].items()) + [(key, data.draw(SCALARS))])
-    return _dump(body, id(mappings[target]), twice)
+    return _dump(body, id(mappings[target]), twice), key
 
 
 def _dump(node, target_id: int, replacement: _Duplicated) -> str:
@@ -196,29 +237,37 @@ def _dump(node, target_id: int, replacement: _Duplicated) -> str:
     return json.dumps(node)
 
 
-def _with_yaml_marker(data, body: dict, kind: str) -> str:
+#: What the guard says about each unknown tag the fuzzer inserts.
+TAG_PROBLEMS = {
+    "!Foo": "!Foo is not a CloudFormation short form", "!Reff": "!Reff is not a CloudFormation short form",
+    "!GetAttr": "!GetAttr is not a CloudFormation short form", "!Include": "!Include is not a CloudFormation short form",
+    "!!binary": "the YAML tag tag:yaml.org,2002:binary is not one CloudFormation reads",
+}
+
+
+def _with_yaml_marker(data, body: dict, kind: str) -> tuple[str, str]:
     """The template as YAML with an unknown tag inserted (JSON is YAML flow style), or with an anchor and an
-    alias (PyYAML writes them for an object that appears twice)."""
+    alias (PyYAML writes them for an object that appears twice); and what the guard must say about it."""
     if kind == "unknown-tag":
         text = json.dumps(body)
         positions = [index for index, char in enumerate(text) if char == ":" and text[index - 1] == '"']
         position = data.draw(st.sampled_from(positions), label="position")
-        tag = data.draw(st.sampled_from(["!Foo", "!Reff", "!GetAttr", "!!binary", "!Include"]))
-        return text[: position + 1] + f" {tag}" + text[position + 1 :]
+        tag = data.draw(st.sampled_from(sorted(TAG_PROBLEMS)))
+        return text[: position + 1] + f" {tag}" + text[position + 1 :], TAG_PROBLEMS[tag]
     import yaml
 
     shared = body["Resources"][_resource(data, body)]
     body.setdefault("Metadata", {})["Again"] = shared
-    return yaml.safe_dump(body)
+    return yaml.safe_dump(body), "a YAML alias (*name) repeats this node"
 
 
-def same(data, body: dict) -> tuple[str, str, str]:
+def same(data, body: dict) -> tuple[str, str, str, None]:
     """A mutation that deploys the same thing: another order of resources and keys, or an unrelated resource."""
     body = copy.deepcopy(body)
     if data.draw(st.booleans(), label="add-unrelated"):
         body["Resources"]["UnrelatedTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "fuzz"}}
     order = Random(data.draw(st.integers(0, 2**32), label="order"))
-    return json.dumps(_shuffled(body, order)), ".json", "same"
+    return json.dumps(_shuffled(body, order)), ".json", "same", None
 
 
 def _shuffled(node, random):
@@ -242,7 +291,7 @@ def added_rules(draw) -> dict:
             "ToPort": draw(st.sampled_from([port for port in (22, 443, 3389, 65535) if port >= low])), **source}
 
 
-def superset(data, body: dict) -> tuple[str, str, str]:
+def superset(data, body: dict) -> tuple[str, str, str, None]:
     """A rule added to a group of the template (inline or standalone), or a new group with one."""
     body = copy.deepcopy(body)
     rule = data.draw(added_rules(), label="rule")
@@ -255,7 +304,7 @@ def superset(data, body: dict) -> tuple[str, str, str]:
             body["Resources"]["FuzzAddedRule"] = {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {"GroupId": {"Fn::GetAtt": [group, "GroupId"]}, **rule}}
     else:
         body["Resources"]["FuzzAddedGroup"] = {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "fuzz", "SecurityGroupIngress": [rule]}}
-    return json.dumps(body), ".json", "superset"
+    return json.dumps(body), ".json", "superset", None
 
 
 _originals: dict[int, tuple[int, list[dict]]] = {}
@@ -267,6 +316,10 @@ def _original(workdir: Path, seed: dict) -> tuple[int, list[dict]]:
     return _originals[id(seed)]
 
 
+def _key(finding: dict) -> tuple:
+    return finding["rule"], finding["logicalId"], finding["port"], finding["message"]
+
+
 def _world(findings: list[dict]) -> set[tuple[str, int]]:
     return {(f["logicalId"], f["port"]) for f in findings if f["rule"] == "WorldOpenAdminPort"}
 
@@ -276,19 +329,21 @@ def _world(findings: list[dict]) -> set[tuple[str, int]]:
 def test_mutated_templates_never_crash_the_guard_and_never_pass_when_invalid(seeds, workdir, data) -> None:
     seed = data.draw(st.sampled_from(seeds), label="seed")
     mutation = data.draw(st.sampled_from([invalid, invalid, same, superset]), label="mutation")
-    text, suffix, expectation = mutation(data, seed)
+    text, suffix, expectation, expected = mutation(data, seed)
     # WHEN the CLI checks the mutated template (an exception here fails the test: no traceback, ever)
     status, findings = run_cli(workdir, text, suffix)
     # THEN the guard never crashed inside, and its verdict fits what the mutation did
     assert status in (0, 1, 2)
     assert not [f for f in findings if f["rule"] == "ValidationFailed"], findings
-    if expectation == "invalid":
-        assert status != 0, text[:2000]
-        return
     original_status, original = _original(workdir, seed)
+    if expectation == "invalid":
+        new = [f for f in findings if _key(f) not in set(map(_key, original))]
+        assert status == 1 and [f for f in new if f["rule"] == expected.rule and expected.logical_id in (None, f["logicalId"])
+                                and expected.says in f["message"]], (
+            f"exit {status}; expected {expected}; new findings: {[(f['rule'], f['logicalId'], f['message']) for f in new]}; {text[:1000]}")
+        return
     if expectation == "same":
-        key = lambda f: (f["rule"], f["logicalId"], f["port"], f["message"])  # noqa: E731
-        assert sorted(map(key, findings)) == sorted(map(key, original))
+        assert sorted(map(_key, findings)) == sorted(map(_key, original))
         assert status == original_status
     else:
         still_found = _world(findings)

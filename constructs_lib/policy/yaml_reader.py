@@ -68,7 +68,8 @@ class _CloudFormationLoader(_Base):  # type: ignore[misc, valid-type]
         self.flatten_mapping(node)
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
+            # Deep: a mapping or sequence built lazily is still empty here, and the message would show it so.
+            key = self.construct_object(key_node, deep=True)
             try:
                 duplicate = key in mapping
             except TypeError:
