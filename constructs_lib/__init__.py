@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from constructs_lib.config_rule.construct import AdminPortGuardConfigRule as AdminPortGuardConfigRule
     from constructs_lib.config_rule.construct import AdminPortGuardMemberRole as AdminPortGuardMemberRole
+    from constructs_lib.config_rule.construct import Remediation as Remediation
     from constructs_lib.plugin import AdminPortGuard as AdminPortGuard
     from constructs_lib.plugin import acknowledge_admin_port_finding as acknowledge_admin_port_finding
     from constructs_lib.plugin import add_admin_port_guard as add_admin_port_guard
@@ -40,4 +41,18 @@ if not TYPE_CHECKING:  # at run time only: a type checker reports a name missing
             raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
         from importlib import import_module  # only when a construct is asked for (the CLI never does)
 
-        return getattr(import_module(_EXPORTS[name]), name)
+        try:
+            module = import_module(_EXPORTS[name])
+        except ModuleNotFoundError as error:
+            if error.name not in _CDK_MODULES:
+                raise
+            raise ModuleNotFoundError(
+                f"constructs_lib.{name} needs the AWS CDK ({error.name} is not installed): install this package with "
+                "its cdk extra, e.g. pip install '/path/to/admin-port-guard[cdk]' or "
+                "pip install 'admin-port-guard[cdk] @ git+<repository URL>' (the guard CLI alone needs neither)",
+                name=error.name,
+            ) from error
+        return getattr(module, name)
+
+    #: What the constructs import that the guard CLI does not (the ``cdk`` extra).
+    _CDK_MODULES = frozenset({"aws_cdk", "constructs", "jsii"})

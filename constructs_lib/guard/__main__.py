@@ -1,7 +1,7 @@
 """``admin-port-guard PATH...``: check templates or cloud assemblies for admin ports open to the internet.
 
 ``admin-port-guard --live [--region R] [--endpoint-url URL]`` checks the security groups deployed in one
-region instead (read with boto3, ``pip install 'admin-port-guard[live]'``; see ``live.py``), with the same
+region instead (read with boto3, the ``live`` extra; see ``live.py``), with the same
 rules and policy.
 
 ``admin-port-guard --summary cdk.out`` prints one line from the report the guard wrote during ``cdk synth``

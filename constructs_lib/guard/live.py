@@ -169,7 +169,7 @@ def ec2_client(region: str | None = None, endpoint_url: str | None = None) -> An
     try:
         import boto3
     except ImportError:
-        raise LiveAuditError("the live audit needs boto3: pip install 'admin-port-guard[live]'") from None
+        raise LiveAuditError("the live audit needs boto3: pip install boto3, or install this package with its live extra: pip install '/path/to/admin-port-guard[live]'") from None
     return boto3.client("ec2", region_name=region, endpoint_url=endpoint_url)
 
 
@@ -225,7 +225,7 @@ def audit(
     try:
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError:
-        raise LiveAuditError("the live audit needs boto3: pip install 'admin-port-guard[live]'") from None
+        raise LiveAuditError("the live audit needs boto3: pip install boto3, or install this package with its live extra: pip install '/path/to/admin-port-guard[live]'") from None
     try:
         client = client or ec2_client(region, endpoint_url)
         groups = read_security_groups(client)
