@@ -245,12 +245,26 @@ TAG_PROBLEMS = {
 }
 
 
+def _key_colons(text: str) -> list[int]:
+    """Where a mapping value starts in JSON ``text``: the colons outside strings (a colon inside a string such as
+    "::/0" would put the tag into the value's text, where it is no tag)."""
+    positions, in_string, escaped = [], False, False
+    for index, char in enumerate(text):
+        if in_string:
+            escaped, in_string = (not escaped and char == "\\"), (in_string if escaped or char != '"' else False)
+        elif char == '"':
+            in_string = True
+        elif char == ":":
+            positions.append(index)
+    return positions
+
+
 def _with_yaml_marker(data, body: dict, kind: str) -> tuple[str, str]:
     """The template as YAML with an unknown tag inserted (JSON is YAML flow style), or with an anchor and an
     alias (PyYAML writes them for an object that appears twice); and what the guard must say about it."""
     if kind == "unknown-tag":
         text = json.dumps(body)
-        positions = [index for index, char in enumerate(text) if char == ":" and text[index - 1] == '"']
+        positions = _key_colons(text)
         position = data.draw(st.sampled_from(positions), label="position")
         tag = data.draw(st.sampled_from(sorted(TAG_PROBLEMS)))
         return text[: position + 1] + f" {tag}" + text[position + 1 :], TAG_PROBLEMS[tag]
