@@ -140,3 +140,19 @@ def test_open_reach_counts_only_certain_cidr_sources() -> None:
 
 def test_port_ranges_are_written_as_one_port_or_a_range() -> None:
     assert (ports_text((22, 22)), ports_text((0, 65535)), ports_text(None)) == ("22", "0-65535", "")
+
+
+@pytest.mark.parametrize("name", [
+    "aws-custom-resource-authorizes-world-ssh", "aws-custom-resource-sdk-v3-authorizes-world-ssh-on-update",
+    "aws-custom-resource-authorizes-ssh-from-the-admin-network", "aws-custom-resource-reads-an-ssm-parameter",
+    "aws-custom-resource-modifies-a-rule-to-world-rdp", "aws-custom-resource-puts-two-halves-on-an-instance",
+])
+def test_the_exposure_report_agrees_with_the_guard_on_rules_made_by_custom_resources(name: str) -> None:
+    """What an AwsCustomResource opens at deploy time is in the port-scan prediction too, port for port."""
+    from guard_cases import CASES
+
+    case = next(case for case in CASES if case.name == name)
+    world_ports = {port for rule, port in case.expected if rule == "WorldOpenAdminPort"}
+    analysis = analyse([Template("S", "S.json", case.template())])
+    predicted = {port for port in (22, 3389) if any(target.allows("tcp", port) for target in analysis.targets)}
+    assert predicted == world_ports

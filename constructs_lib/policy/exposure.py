@@ -156,13 +156,12 @@ def analyse(templates: Sequence[Template], policy: GuardPolicy | None = None, in
         targets[-1].uncertain.extend(f"security group unknown at synth time: {reason}" for reason in attachment.unresolved)
         for group in attachment.groups:
             members.setdefault(group, []).append(attachment.name)
-    for key, group in inventory.groups.items():
-        if key not in members and group.defined:
-            targets.append(Target(group.kind, key, key.split(":", 1)[-1], (key,), False))
-
     by_group: dict[str, list[Permission]] = {}
     for permission in inventory.permissions:
         by_group.setdefault(permission.group, []).append(permission)
+    for key, group in inventory.groups.items():  # a group defined elsewhere (sg-..., an import) counts once it gets rules
+        if key not in members and (group.defined or key in by_group):
+            targets.append(Target(group.kind, key, key.split(":", 1)[-1], (key,), False))
 
     def group_name(key: str) -> str:
         return ", ".join(members.get(key, ())) or key.split(":", 1)[-1]
