@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 # they are on; `make synth SOURCE_LINES=` turns them off.
 SOURCE_LINES ?= JSII_HOST_STACK_TRACES=1 CDK_DEBUG=1
 
-.PHONY: synth test install system-packages
+.PHONY: synth test install system-packages lock
 
 synth: install
 	$(SOURCE_LINES) npx cdk synth --quiet $(if $(ADMIN_CIDR),-c 'admin_cidr=$(ADMIN_CIDR)')
@@ -59,10 +59,10 @@ install: $(PY_STAMP) $(NODE_STAMP)
 # pip takes 80-100 s, on the same pins. The project itself is installed editable (its console scripts work from
 # any folder), built with the setuptools pinned in requirements-dev.txt: no build environment to download.
 UV := $(VENV)/bin/uv
-$(PY_STAMP): requirements-bootstrap.txt requirements.txt requirements-dev.txt pyproject.toml
+$(PY_STAMP): requirements-bootstrap.txt requirements.txt requirements-dev.txt requirements-lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet -r requirements-bootstrap.txt
-	$(UV) pip install --quiet --python $(VENV)/bin/python -r requirements-dev.txt
+	$(UV) pip install --quiet --python $(VENV)/bin/python -r requirements-dev.txt -c requirements-lock.txt
 	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps --no-build-isolation -C editable_mode=compat --editable .
 	touch $@
 
@@ -70,6 +70,11 @@ $(NODE_STAMP): package.json package-lock.json
 	@echo "npm ci --no-fund --no-audit   # with the system Node; it installs the pinned one"
 	@PATH="$(SYSTEM_PATH)" npm ci --no-fund --no-audit
 	touch $@
+
+# requirements-lock.txt: the transitive pins of requirements-dev.txt, resolved for Python 3.11.
+lock: $(PY_STAMP)
+	{ sed -n 1,2p requirements-lock.txt; $(UV) pip compile --quiet --python-version 3.11 --no-header --annotation-style line requirements-dev.txt; } > requirements-lock.txt.new
+	mv requirements-lock.txt.new requirements-lock.txt
 
 # More targets (scan, bench, ...) live in mk/.
 include $(wildcard mk/*.mk)
