@@ -3,7 +3,8 @@
 #
 # The project is copied to $(MUTATION_DIR) (mutmut writes its mutants/ next to the code it runs) and mutmut
 # runs there at low priority with the fast core tests only: the core and CLI legs of the case matrix, the
-# template, property, fail-closed, exposure and docs tests and tests/test_core_*.py; never the CDK/jsii,
+# template, property, fail-closed, exposure and docs tests, tests/test_core_*.py, the remediation planner's, the
+# corpus test and the CLI format and adoption tests; never the CDK/jsii,
 # emulator or scan tests. tests/mutation_plugin.py gives every pytest session its own temporary directory
 # (no false kills), runs Hypothesis tests on a fixed sample of MUTATION_EXAMPLES examples and empties the
 # core's memo caches in every forked session (no false survivors). Then it prints the score
@@ -19,7 +20,8 @@ MUTATION_DOCS     := README.md RULES.md  # tests/test_docs.py reads them
 
 MUTATION_TESTS := \
   tests/test_guard_matrix.py::test_policy_core tests/test_guard_matrix.py::test_cli tests/test_policy_templates.py \
-  tests/test_guard_properties.py tests/test_fail_closed.py tests/test_exposure.py tests/test_docs.py $(sort $(wildcard tests/test_core_*.py))
+  tests/test_guard_properties.py tests/test_fail_closed.py tests/test_exposure.py tests/test_docs.py $(sort $(wildcard tests/test_core_*.py)) \
+  tests/test_remediation.py tests/test_corpus.py tests/test_cli_formats.py tests/test_cli_adoption.py
 # Both build a CDK app (jsii): not fast, and not the core.
 MUTATION_DESELECT := \
   tests/test_fail_closed.py::test_registering_the_plugin_as_an_aspect_says_how_to_register_it \
