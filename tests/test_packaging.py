@@ -2,7 +2,8 @@
 
 GIVEN the project venv set up by `make install` (the `make synth` / `make test` prerequisite)
 WHEN  its console scripts run from a folder outside the repository, and the wheel is built
-THEN  they work, name themselves correctly, and the wheel carries py.typed, both scripts and the `live` extra.
+THEN  they work, name themselves correctly, and the wheel carries py.typed, both scripts, the `cdk` and `live`
+      extras and its licence; the sdist leaves the tests out; the CLI alone installs small, without aws-cdk-lib.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tarfile
 import zipfile
+from email.message import Message
 from email.parser import Parser
 from importlib.metadata import version
 from pathlib import Path
@@ -30,6 +33,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def wheel_contents(wheel: Path) -> tuple[list[str], str, Message]:
+    """The wheel's file names, its .dist-info folder and its METADATA."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        info = next(name.rsplit("/", 1)[0] for name in names if name.endswith(".dist-info/METADATA"))
+        metadata = Parser().parsestr(archive.read(f"{info}/METADATA").decode())
+    return names, info, metadata
+
+
 def run(command: list[str], cwd: Path) -> str:
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -47,10 +59,8 @@ def test_console_scripts_work_from_any_folder(tmp_path: Path) -> None:
 
 
 def test_wheel_is_typed_with_both_scripts_and_a_live_extra(wheel: Path) -> None:
+    names, info, metadata = wheel_contents(wheel)
     with zipfile.ZipFile(wheel) as archive:
-        names = archive.namelist()
-        info = next(name.rsplit("/", 1)[0] for name in names if name.endswith(".dist-info/METADATA"))
-        metadata = Parser().parsestr(archive.read(f"{info}/METADATA").decode())
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
     assert "constructs_lib/py.typed" in names
     assert not any(name.startswith(("tests/", "stacks/", "scan/", "scripts/")) for name in names)
@@ -61,10 +71,7 @@ def test_wheel_is_typed_with_both_scripts_and_a_live_extra(wheel: Path) -> None:
 
 
 def test_wheel_declares_its_licence_and_keeps_the_cdk_and_dev_pins_out_of_the_base_install(wheel: Path) -> None:
-    with zipfile.ZipFile(wheel) as archive:
-        names = archive.namelist()
-        info = next(name.rsplit("/", 1)[0] for name in names if name.endswith(".dist-info/METADATA"))
-        metadata = Parser().parsestr(archive.read(f"{info}/METADATA").decode())
+    names, info, metadata = wheel_contents(wheel)
     assert metadata["License-Expression"] == "Apache-2.0"
     assert f"{info}/licenses/LICENSE" in names
     assert "Typing :: Typed" in metadata.get_all("Classifier") and "Topic :: Security" in metadata.get_all("Classifier")
@@ -80,8 +87,6 @@ def test_wheel_declares_its_licence_and_keeps_the_cdk_and_dev_pins_out_of_the_ba
 def test_sdist_leaves_the_tests_out_and_carries_the_licence(tmp_path: Path) -> None:
     run([sys.executable, "-c", "from setuptools import build_meta; import sys; build_meta.build_sdist(sys.argv[1])", str(tmp_path)], ROOT)
     (sdist,) = tmp_path.glob("admin_port_guard-*.tar.gz")
-    import tarfile
-
     with tarfile.open(sdist) as archive:
         names = [name.split("/", 1)[1] for name in archive.getnames() if "/" in name]
     assert "LICENSE" in names and "RULES.md" in names and "constructs_lib/policy/rules.py" in names
