@@ -27,7 +27,7 @@ from constructs import Construct, IConstruct, IValidation
 from constructs_lib.plugin import acknowledge_admin_port_finding, guard_policy, report_through_guard
 from constructs_lib.policy import CONTEXT_KEY, Finding, GuardPolicy, Rule, Template, evaluate, read_inventory
 from constructs_lib.policy.cidr import Network, parse_cidr
-from constructs_lib.policy.config import check_reason, is_prefix_list_id
+from constructs_lib.policy.config import METADATA_KEY, SSH_PROMISE, check_reason, is_prefix_list_id
 from constructs_lib.policy.reach import verdict
 
 __all__ = [
@@ -45,14 +45,9 @@ WebSource = Union[str, ec2.IPeer]
 
 SSH_PORT = 22
 
-#: The web server group's own rule: SSH only from security groups (the core's rules judge addresses; this one,
-#: a construct's promise, is checked by the construct and reported through the guard like the core's).
-WEB_SERVER_SSH_SOURCE = Rule(
-    "WebServerSshSource",
-    "SSH to a web server from something other than a security group",
-    "A WebServerSecurityGroup admits tcp/22 from a CIDR or a prefix list: web servers take SSH only from security groups.",
-    "Grant SSH with allow_ssh_from(bastion) and put the admin networks on the BastionSecurityGroup.",
-)
+#: The web server group's own rule (SSH only from security groups), judged by the core on the promise the group
+#: writes into its template's Metadata (``SSH_PROMISE``), so the plugin, the CLI and SARIF report it as they report the others.
+WEB_SERVER_SSH_SOURCE = Rule.WEB_SERVER_SSH_SOURCE
 
 _ADMIN_ADVICE = (
     "allow SSH only from your admin workstation's or VPN's public address (for example 203.0.113.10/32) "
@@ -290,6 +285,9 @@ def _resolved(scope: IConstruct, value: Any) -> Any:
         return None
 
 
+_CHECKED = (Rule.WORLD_OPEN_ADMIN_PORT, Rule.BROAD_ADMIN_SOURCE, Rule.WEB_SERVER_SSH_SOURCE, Rule.UNVERIFIABLE_INGRESS, Rule.MALFORMED_INGRESS)
+
+
 @jsii.implements(IValidation)
 class _OwnRulesCheck:
     """Checks, at synth, every rule that targets the group: its inline rules, and every standalone ingress
@@ -299,10 +297,9 @@ class _OwnRulesCheck:
     The policy core decides, under the app's declared policy, as it does for the plugin.
     """
 
-    def __init__(self, group: ec2.SecurityGroup, policy: GuardPolicy, *, ssh_from_groups_only: bool) -> None:
+    def __init__(self, group: ec2.SecurityGroup, policy: GuardPolicy) -> None:
         self._group = group
         self._policy = policy
-        self._ssh_from_groups_only = ssh_from_groups_only
 
     def validate(self) -> list[str]:
         """Report the findings through the guard's validation report (see ``report_through_guard``)."""
@@ -313,32 +310,14 @@ class _OwnRulesCheck:
         return [f"{finding.message}; {finding.fix}" for finding in findings]
 
     def findings(self, template: Template) -> list[Finding]:
-        """The core's findings on the group's rules, and, on a web server's group, each rule that admits SSH
-        from anything but a security group."""
+        """The core's findings on the group's rules (on a web server's group, with its SSH promise)."""
         inventory = read_inventory([template])
-        checked = (Rule.WORLD_OPEN_ADMIN_PORT, Rule.BROAD_ADMIN_SOURCE, Rule.UNVERIFIABLE_INGRESS, Rule.MALFORMED_INGRESS)
         paths = {p.rule_label: p.origin.construct_path for p in inventory.permissions}
-        findings = [
+        return [
             finding._replace(message=_with_paths(finding.message, paths))
             for finding in evaluate(inventory, self._policy)
-            if finding.rule in checked
+            if finding.rule in _CHECKED
         ]
-        if self._ssh_from_groups_only:
-            reported = {label for finding in findings for label in finding.contributors}
-            group = inventory.groups[next(iter(inventory.groups))].location
-            findings += [
-                Finding(
-                    group,
-                    WEB_SERVER_SSH_SOURCE,
-                    f"web servers accept SSH only from security groups, but rule {permission.rule_label} at "
-                    f"{permission.origin.construct_path} allows tcp/22 from {permission.source.label}",
-                )
-                for permission in inventory.permissions
-                if permission.reaches_tcp_ports(SSH_PORT, SSH_PORT)
-                and permission.source.kind != "security-group"
-                and permission.rule_label not in reported
-            ]
-        return findings
 
     def _template(self) -> Template:
         """A template holding the group (with its inline rules), every standalone rule aimed at it, and the
@@ -355,6 +334,9 @@ class _OwnRulesCheck:
                 "Metadata": {"aws:cdk:path": cfn.node.path},
             }
         }
+        promise = cfn.get_metadata(METADATA_KEY)
+        if promise is not None:
+            resources[group_id]["Metadata"][METADATA_KEY] = promise
         for prefix_list in (c for c in stack.node.find_all() if isinstance(c, ec2.CfnPrefixList)):
             resources[stack.resolve(prefix_list.logical_id)] = {
                 "Type": "AWS::EC2::PrefixList",
@@ -434,9 +416,9 @@ class _CheckedSecurityGroup(Construct):
             allow_all_outbound=allow_all_outbound,
         )
         self._policy = policy
-        self.node.add_validation(
-            _OwnRulesCheck(self.security_group, policy, ssh_from_groups_only=ssh_from_groups_only)
-        )
+        if ssh_from_groups_only:
+            self.security_group.node.default_child.add_metadata(METADATA_KEY, SSH_PROMISE)
+        self.node.add_validation(_OwnRulesCheck(self.security_group, policy))
 
     @property
     def connections(self) -> ec2.Connections:

@@ -138,6 +138,20 @@ def test_a_malformed_metadata_acknowledgement_is_an_error_naming_its_place(tmp_p
     assert "Resources.Lab.Metadata.admin-port-guard.acknowledge[0]" in err and says in err
 
 
+def test_metadata_holds_an_ssh_promise_beside_acknowledgements(tmp_path, capsys) -> None:
+    # GIVEN a group promising SSH only from groups, with SSH from one address, acknowledged, and one not acknowledged
+    promise = {"sshFrom": "security-groups"}
+    template = write(tmp_path / "t.json", {"Web": {**group({**rule(22), "CidrIp": "198.51.100.7/32"}), "Metadata": {"admin-port-guard": promise}}})
+    assert guard_main([str(template)]) == 1
+    assert "ERROR AdminPortGuard-WebServerSshSource: security group Web takes SSH only from security groups" in report(capsys)[0]
+    acknowledged = {**promise, "acknowledge": [{"id": "WebServerSshSource", "reason": REASON}]}
+    write(template, {"Web": {**group({**rule(22), "CidrIp": "198.51.100.7/32"}), "Metadata": {"admin-port-guard": acknowledged}}})
+    assert guard_main([str(template)]) == 0
+    write(template, {"Web": {**group(rule(22)), "Metadata": {"admin-port-guard": {"sshfrom": "security-groups"}}}})
+    assert guard_main([str(template)]) == 2  # a misspelt key is an error, never ignored
+    assert "Resources.Web.Metadata.admin-port-guard must be" in report(capsys)[1]
+
+
 def test_metadata_cannot_acknowledge_a_malformed_template(tmp_path, capsys) -> None:
     template = tmp_path / "t.yaml"
     template.write_text("Resources:\n  Lab:\n    Type: AWS::EC2::SecurityGroup\n    Type: AWS::EC2::SecurityGroup\n")

@@ -337,3 +337,36 @@ def test_groups_named_inside_group_id_entries_of_a_names_list_are_united_on_the_
                       "Host": {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroups": [{"GroupId": "low"}, {"GroupId": "high"}]}}})
     assert {(f.rule_id, f.location.logical_id, f.port) for f in findings} == {
         ("BroadAdminSource", "Low", 22), ("BroadAdminSource", "High", 22), ("WorldOpenAdminPort", "Host", 22)}
+
+
+def promising(body: dict, value: object = "security-groups") -> dict:
+    """``body`` (a security group) with the WebServerSecurityGroup's promise in its Metadata."""
+    return {**body, "Metadata": {"admin-port-guard": {"sshFrom": value}}}
+
+
+def test_a_group_that_promises_ssh_only_from_groups_is_reported_for_each_other_ssh_source() -> None:
+    # GIVEN a web group that promises SSH only from security groups, with SSH from a private /8, from a group,
+    # from a prefix list (within a range), HTTP from the world, and SSH from one address by a standalone rule
+    findings = check({
+        "Web": promising(group({**SSH, "CidrIp": "10.0.0.0/8"}, {**SSH, "SourceSecurityGroupId": "sg-0123456789abcdef0"},
+                               {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 100, "SourcePrefixListId": PL},
+                               {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0"})),
+        "Extra": ingress({"Ref": "Web"}, {"IpProtocol": "-1", "CidrIp": "198.51.100.7/32"}),
+        "Plain": group({**SSH, "CidrIp": "10.0.0.0/8"}),  # no promise: a private /8 is no finding
+    }, GuardPolicy(trusted_prefix_lists={PL: "corporate VPN egress, NET-12"}))
+    # THEN each rule admitting tcp/22 from anything but a group is one WebServerSshSource at the group, naming it
+    assert [(f.rule_id, f.location, f.message, f.contributors) for f in findings] == [
+        ("WebServerSshSource", where("Web"), f"security group Web takes SSH only from security groups, but allows tcp/22 from {source} "
+         f"(rule {label})", (label,))
+        for source, label in [("10.0.0.0/8", "Web.SecurityGroupIngress[0]"), ("198.51.100.7/32", "Extra"), (PL, "Web.SecurityGroupIngress[2]")]
+    ]
+
+
+def test_a_world_open_rule_on_a_promising_group_is_reported_once_and_a_bad_promise_still_holds() -> None:
+    # GIVEN world SSH on a promising group, and a promise of another value
+    [world] = check({"Web": promising(group({**SSH, "CidrIp": "0.0.0.0/0"}))})
+    assert world.rule_id == "WorldOpenAdminPort"  # THEN the open-port finding names the rule; no second finding
+    malformed, broken = check({"Web": promising(group({**SSH, "CidrIp": "10.0.0.0/8"}), "cidrs")})
+    assert (malformed.rule_id, malformed.message) == (
+        "MalformedIngress", 'Metadata.admin-port-guard.sshFrom must be security-groups (SSH only from security groups), not "cidrs"')
+    assert broken.rule_id == "WebServerSshSource"

@@ -1,10 +1,11 @@
 """A new user's app breaks the tier the careless way, and the pull-request loop still works.
 
 GIVEN a fresh app (its own folder and cdk.json, the guard installed, no plugin registered) that opens world SSH
-      on the web group with ``web.connections.allow_from_any_ipv4(Port.tcp(22))``
+      on the web group with ``web.connections.allow_from_any_ipv4(Port.tcp(22))`` and SSH from one address on it
+      (the web group takes SSH only from security groups)
 WHEN  the GitHub Action's own steps (action.yml: synth, guard, verdict) run on it with the stock CDK CLI
 THEN  the synth fails with the guard's report (no JavaScript frame, no jsii exception), the cloud assembly is
-      written, the guard CLI exits 1, and the SARIF result points at the app's Python line.
+      written, the guard CLI exits 1, and each SARIF result points at the app's Python line that caused it.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0,
               subnet_configuration=[ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC)])
 tier = BastionWebTier(stack, "Tier", vpc=vpc, admin_sources=["203.0.113.10/32"])
 tier.web.connections.allow_from_any_ipv4(ec2.Port.tcp(22))
+tier.web.connections.allow_from(ec2.Peer.ipv4("198.51.100.7/32"), ec2.Port.tcp(22))
 app.synth()
 """
 WORLD_SSH_LINE = APP.splitlines().index("tier.web.connections.allow_from_any_ipv4(ec2.Port.tcp(22))") + 1
+CIDR_SSH_LINE = WORLD_SSH_LINE + 1
 
 
 def run_step(name: str, app: Path, runner: Path, **inputs: str) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
@@ -83,7 +86,9 @@ def test_cdk_synth_fails_with_the_guard_s_report_and_no_javascript(action) -> No
     synth = action["synth"]
     assert action["synth_status"] == "1", synth.stdout + synth.stderr
     assert "AdminPortGuard::AdminPortGuard-WorldOpenAdminPort[22]" in synth.stderr
+    assert "AdminPortGuard::AdminPortGuard-WebServerSshSource" in synth.stderr
     assert f"ERROR app.py:{WORLD_SSH_LINE}: security group TierWebSecurityGroup" in synth.stderr  # the app's line
+    assert f"ERROR app.py:{CIDR_SSH_LINE}: security group TierWebSecurityGroup" in synth.stderr
     for javascript in ("program.js", "JavaScriptError", "jsii", "Traceback"):
         assert javascript not in synth.stderr + synth.stdout, javascript
 
@@ -92,12 +97,16 @@ def test_the_cloud_assembly_is_written_and_the_guard_cli_exits_1(action) -> None
     assert (action["app"] / "cdk.out" / "manifest.json").is_file()
     assert (action["app"] / "cdk.out" / "FirstHour.template.json").is_file()
     assert action["guard_outputs"]["status"] == "1", action["guard"].stdout + action["guard"].stderr
-    assert action["guard_outputs"]["findings"] == "1" and action["guard_outputs"]["acknowledged"] == "0"
+    assert action["guard_outputs"]["findings"] == "2" and action["guard_outputs"]["acknowledged"] == "0"
     assert action["verdict"].returncode == 1 and "admin ports are open to the internet" in action["verdict"].stdout
 
 
 def test_the_action_s_sarif_points_at_the_app_s_python_line(action) -> None:
-    (result,) = json.loads(action["sarif"].read_text())["runs"][0]["results"]
-    location = result["locations"][0]["physicalLocation"]
-    assert result["ruleId"] == "WorldOpenAdminPort"
-    assert (location["artifactLocation"]["uri"], location["region"]["startLine"]) == ("app.py", WORLD_SSH_LINE)
+    results = json.loads(action["sarif"].read_text())["runs"][0]["results"]
+    located = {
+        (result["ruleId"], result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+         result["locations"][0]["physicalLocation"]["region"]["startLine"])
+        for result in results
+    }
+    # the construct's own rule (SSH only from security groups) reaches code scanning as the core's rules do
+    assert located == {("WorldOpenAdminPort", "app.py", WORLD_SSH_LINE), ("WebServerSshSource", "app.py", CIDR_SSH_LINE)}

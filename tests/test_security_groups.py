@@ -518,8 +518,9 @@ def test_ssh_from_a_prefix_list_on_the_web_group_fails_synth_even_when_trusted()
         tier.web.security_group.add_ingress_rule(ec2.Peer.prefix_list("pl-0123456789abcdef0"), ec2.Port.tcp(22))
         # WHEN synthesized THEN web servers take SSH from security groups only
         message = _synth_error(stack.node.root)
-        assert "web servers accept SSH only from security groups, but rule TierWebSecurityGroupfrompl0123456789abcdef022" in message
-        assert "allows tcp/22 from pl-0123456789abcdef0" in message
+        assert ("takes SSH only from security groups, but allows tcp/22 from pl-0123456789abcdef0 "
+                "(rule TierWebSecurityGroupfrompl0123456789abcdef022") in message
+        assert f"at {stack.stack_name}/Tier/Web/SecurityGroup/from pl-0123456789abcdef0:22)" in message  # the rule's construct path
 
 
 def _guard_reports(app: cdk.App) -> list[dict]:

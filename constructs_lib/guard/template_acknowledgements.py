@@ -23,10 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ..policy import Finding, PolicyError, Template
-from ..policy.config import check_reason
+from ..policy.config import METADATA_KEY, check_reason
 from ..policy.findings import UNACKNOWLEDGEABLE, acknowledged_check, rule_named
-
-METADATA_KEY = "admin-port-guard"
 
 
 def read_acknowledgements(templates: Iterable[Template]) -> dict[tuple[str, str, str], str]:
@@ -40,9 +38,13 @@ def read_acknowledgements(templates: Iterable[Template]) -> dict[tuple[str, str,
                 continue
             place = f"{template.path}: Resources.{logical_id}.Metadata.{METADATA_KEY}"
             declared = metadata[METADATA_KEY]
-            if not isinstance(declared, dict) or set(declared) != {"acknowledge"} or not isinstance(declared["acknowledge"], list):
-                raise PolicyError(f"{place} must be {{acknowledge: [{{id: WorldOpenAdminPort[22], reason: ...}}, ...]}}, not {declared!r}")
-            for index, entry in enumerate(declared["acknowledge"]):
+            if not isinstance(declared, dict) or not declared or not set(declared) <= {"acknowledge", "sshFrom"} \
+                    or not isinstance(declared.get("acknowledge", []), list):
+                raise PolicyError(
+                    f"{place} must be {{acknowledge: [{{id: WorldOpenAdminPort[22], reason: ...}}, ...]}} and/or, on a security group, "
+                    f"{{sshFrom: security-groups}}, not {declared!r}"
+                )
+            for index, entry in enumerate(declared.get("acknowledge", [])):
                 where = f"{place}.acknowledge[{index}]"
                 if not isinstance(entry, dict) or set(entry) != {"id", "reason"} or not isinstance(entry["id"], str):
                     raise PolicyError(f"{where} must be {{id: <rule id, e.g. WorldOpenAdminPort[22]>, reason: <why it is safe>}}, not {entry!r}")

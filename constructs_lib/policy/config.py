@@ -22,6 +22,11 @@ from .ports import normalize_admin_ports
 from .reach import DEFAULT_THRESHOLDS, Thresholds
 
 CONTEXT_KEY = "admin-port-guard"
+#: The key of a resource's ``Metadata`` the guard reads: acknowledgements in raw templates (the CLI), and a
+#: security group's promise of SSH only from security groups (``sshFrom: security-groups``, the core).
+METADATA_KEY = CONTEXT_KEY
+#: The promise, under ``METADATA_KEY``, that a group takes SSH only from security groups (``WebServerSecurityGroup``).
+SSH_PROMISE = {"sshFrom": "security-groups"}
 _KEYS = ("adminPorts", "broadSources", "trustedPrefixLists")
 _HEX = frozenset("0123456789abcdef")
 MIN_REASON = 10

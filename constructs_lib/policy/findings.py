@@ -26,6 +26,7 @@ class Rule:
 
     WORLD_OPEN_ADMIN_PORT: Rule
     BROAD_ADMIN_SOURCE: Rule
+    WEB_SERVER_SSH_SOURCE: Rule
     UNVERIFIABLE_INGRESS: Rule
     MALFORMED_INGRESS: Rule
     MALFORMED_TEMPLATE: Rule
@@ -48,6 +49,13 @@ Rule.BROAD_ADMIN_SOURCE = Rule(
     "Narrow the source to the admin networks that need it (a /32 per workstation, the VPN's egress range), or "
     "reach the host through a bastion or Session Manager; if the range is intended, raise the limit with a reason.",
     per_port=True,
+)
+Rule.WEB_SERVER_SSH_SOURCE = Rule(
+    "WebServerSshSource",
+    "SSH to a web server from something other than a security group",
+    "A group that promises SSH only from security groups (a WebServerSecurityGroup; in a template, Metadata "
+    "admin-port-guard: {sshFrom: security-groups}) admits tcp/22 from a CIDR, a prefix list or an unknown source.",
+    "Grant SSH with allow_ssh_from(bastion) (a SourceSecurityGroupId) and put the admin networks on the bastion's group.",
 )
 Rule.UNVERIFIABLE_INGRESS = Rule(
     "UnverifiableIngress",
@@ -81,6 +89,7 @@ Rule.VALIDATION_FAILED = Rule(
 RULES = (
     Rule.WORLD_OPEN_ADMIN_PORT,
     Rule.BROAD_ADMIN_SOURCE,
+    Rule.WEB_SERVER_SSH_SOURCE,
     Rule.UNVERIFIABLE_INGRESS,
     Rule.MALFORMED_INGRESS,
     Rule.MALFORMED_TEMPLATE,

@@ -24,6 +24,7 @@ from .reach import Thresholds, Verdict, verdict
 
 #: Sources that never count as internet addresses: other groups, a service's own client ranges.
 _NOT_ADDRESSES = frozenset({"security-group", "service"})
+SSH_PORT = 22
 
 
 def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
@@ -77,7 +78,23 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
             reason += f" ({'source' if len(sources) == 1 else 'sources'} {', '.join(sources)})"
         message = f"{label} may open admin port {port_list} to the internet: {reason}"
         findings.append(Finding(origin, Rule.UNVERIFIABLE_INGRESS, message, port=next(iter(doubtful_ports))))
+    findings += _broken_ssh_promises(inventory, {label for finding in findings for label in finding.contributors})
     return sorted(set(findings), key=Finding.sort_key)
+
+
+def _broken_ssh_promises(inventory: Inventory, reported: set[str]) -> list[Finding]:
+    """``WebServerSshSource``: on a group that promises SSH only from security groups (``Group.ssh_from_groups``),
+    each rule that admits tcp/22 from anything else (a CIDR of any size, a prefix list, an unknown source), unless
+    an open-port finding already names it."""
+    findings = []
+    for permission in inventory.permissions:
+        group = inventory.groups.get(permission.group)
+        if (group is not None and group.ssh_from_groups and permission.source.kind != "security-group"
+                and permission.rule_label not in reported and permission.reaches_tcp_ports(SSH_PORT, SSH_PORT)):
+            message = (f"{_group_subject(group)} takes SSH only from security groups, but allows tcp/22 from "
+                       f"{permission.source.label} (rule {permission.rule_label})")
+            findings.append(Finding(group.location, Rule.WEB_SERVER_SSH_SOURCE, message, contributors=(permission.rule_label,)))
+    return findings
 
 
 def _report(findings: list[Finding], reported: set[tuple[str, Rule, int]], subject: str, finding: Finding) -> None:

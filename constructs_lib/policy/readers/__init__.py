@@ -31,8 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
+from ..config import METADATA_KEY, SSH_PROMISE
 from ..findings import Finding, Location, Rule
-from ..intrinsics import NO_VALUE, Resolver, ResourceRef, Unknown, resolvers_for
+from ..intrinsics import NO_VALUE, Resolver, ResourceRef, Unknown, describe, resolvers_for
 from ..model import Attachment, Group, Inventory, Permission, Source
 from ..templates import Template
 
@@ -124,9 +125,9 @@ class Resource:
     def unverifiable(self, message: str) -> None:
         self.context.inventory.findings.append(Finding(self.location, Rule.UNVERIFIABLE_INGRESS, message))
 
-    def define_group(self, kind: str = "security group", fix: str | None = None) -> str:
+    def define_group(self, kind: str = "security group", fix: str | None = None, ssh_from_groups: bool = False) -> str:
         """Define this resource as a group (a security group, or a firewall a service makes); return its key."""
-        self.context.inventory.groups[self.key] = Group(self.key, self.location, True, kind, fix)
+        self.context.inventory.groups[self.key] = Group(self.key, self.location, True, kind, fix, ssh_from_groups)
         return self.key
 
     def refer_group(self, key: str) -> str:
@@ -321,10 +322,25 @@ def _loop_may_create_read_type(loop: Any) -> bool:
 
 
 def _define_security_group(resource: Resource) -> None:
-    key = resource.define_group()
+    key = resource.define_group(ssh_from_groups=_promises_ssh_from_groups(resource))
     name = resource.properties.get("GroupName")
     if isinstance(name, str):
         resource.context.group_names[resource.template.name][name] = key
+
+
+def _promises_ssh_from_groups(resource: Resource) -> bool:
+    """Whether the group's ``Metadata`` promises SSH (tcp/22) only from security groups, as a
+    ``WebServerSecurityGroup`` writes it: ``admin-port-guard: {sshFrom: security-groups}`` (``SSH_PROMISE``). A promise of
+    another value is malformed, and still holds (the rules judge what it set out to promise)."""
+    metadata = resource.body.get("Metadata")
+    declared = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+    ((field, promised),) = SSH_PROMISE.items()
+    if not isinstance(declared, dict) or field not in declared:
+        return False
+    if declared[field] != promised:
+        resource.malformed(f"Metadata.{METADATA_KEY}.{field} must be {promised} (SSH only from security groups), "
+                           f"not {describe(declared[field])}")
+    return True
 
 
 def reader_of(resource_type: str) -> Callable[[Resource], None] | None:
