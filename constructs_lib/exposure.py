@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 from .policy import PolicyError, TemplateError, load
-from .policy.exposure import PORTED, Analysis, Reach, analyse, ports_text
+from .policy.exposure import Analysis, analyse, ports_text
+from .policy.reach import PORTED, Reach
 
 def reach_items(reach: Reach, *, bare_tcp: bool = False) -> list[str]:
     """``["tcp/22", "tcp/8000-8080", "icmp", "all traffic"]``; with ``bare_tcp`` TCP ports are plain numbers."""
@@ -81,12 +82,12 @@ def to_mermaid(report: Analysis) -> str:
         for row in extra_cidrs:
             source = node(f"cidr {row.cidr}", f"{row.cidr} ({row.scope})", "[/{}/]")
             edges.append(f'    {source} -->|"{_label(", ".join(reach_items(row.beyond_internet, bare_tcp=True)))}"| {me}')
-        for row in target.security_groups:
-            source_target = next((t for t in report.targets if row.group in t.groups and t.attached), None)
-            source = node(source_target.key, source_target.name) if source_target else node(row.group, f"SG {row.name}")
-            if source_target and len([t for t in report.targets if row.group in t.groups]) > 1:
-                source = node(row.group, f"SG {row.name}")
-            edges.append(f'    {source} -->|"{_label(", ".join(reach_items(row.reach, bare_tcp=True)))}"| {me}')
+        for group_row in target.security_groups:
+            source_target = next((t for t in report.targets if group_row.group in t.groups and t.attached), None)
+            source = node(source_target.key, source_target.name) if source_target else node(group_row.group, f"SG {group_row.name}")
+            if source_target and len([t for t in report.targets if group_row.group in t.groups]) > 1:
+                source = node(group_row.group, f"SG {group_row.name}")
+            edges.append(f'    {source} -->|"{_label(", ".join(reach_items(group_row.reach, bare_tcp=True)))}"| {me}')
     return "\n".join(lines + list(nodes.values()) + edges)
 
 

@@ -24,10 +24,11 @@ import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, cast
 
 import aws_cdk as cdk
 import jsii
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from .policy import (
     CONTEXT_KEY,
@@ -36,6 +37,7 @@ from .policy import (
     RULES,
     Finding,
     GuardPolicy,
+    Inventory,
     Rule,
     Template,
     Thresholds,
@@ -49,6 +51,9 @@ from .guard.validation_report import GUARD_REPORT_FILE
 from .policy.config import check_reason
 from .policy.findings import UNACKNOWLEDGEABLE, acknowledged_check
 from .version import package_version
+
+if TYPE_CHECKING:
+    from aws_cdk import cx_api
 
 
 def guard_policy(
@@ -162,7 +167,9 @@ class AdminPortGuard:
         """Which of ``templates`` this guard judges whole (the constructs' guard judges none)."""
         return templates
 
-    def _findings(self, context, templates: list[Template], judged: list[Template], record: _SynthRecord, started: float) -> list[Finding]:
+    def _findings(
+        self, context: cdk.IPolicyValidationContext, templates: list[Template], judged: list[Template], record: _SynthRecord, started: float
+    ) -> list[Finding]:
         """The core's findings on the templates CDK handed over (``judged``), and the constructs' own findings
         on them (``record``: what the constructs' synth-time checks found), each reported once."""
         names = {template.name for template in judged}
@@ -199,7 +206,9 @@ class AdminPortGuard:
             violating_resources=[resource],
         )
 
-    def _write_report(self, context: cdk.IPolicyValidationContext, templates, inventory, findings, seconds: float) -> None:
+    def _write_report(
+        self, context: cdk.IPolicyValidationContext, templates: list[Template], inventory: Inventory, findings: list[Finding], seconds: float
+    ) -> None:
         """The evidence that the guard ran, with what it checked (``admin-port-guard-report.json``)."""
         directory = self._assembly_directory(context)
         report = {
@@ -229,7 +238,7 @@ class AdminPortGuard:
         """The app's cloud assembly directory (stages write their templates into folders below it)."""
         root = self._scope.node.root if self._scope is not None else None
         if root is not None and cdk.Stage.is_stage(root):
-            return root.outdir  # type: ignore[attr-defined, no-any-return]
+            return cast(cdk.Stage, root).outdir
         return os.path.commonpath([os.path.dirname(path) for path in context.template_paths])
 
 
@@ -265,7 +274,7 @@ class _StagesValidatedOnSynthesis(cdk.Stage):
     default), with their construct paths and acknowledgements as usual."""
 
     def synth(self, *, aspect_stabilization: bool | None = None, error_on_duplicate_synth: bool | None = None,
-              force: bool | None = None, skip_validation: bool | None = None, validate_on_synthesis: bool | None = None):
+              force: bool | None = None, skip_validation: bool | None = None, validate_on_synthesis: bool | None = None) -> cx_api.CloudAssembly:
         for stage in _stages_in(self.node.root):
             if stage.node.path != self.node.path:
                 stage.synth(validate_on_synthesis=True, aspect_stabilization=aspect_stabilization, skip_validation=skip_validation)
@@ -277,7 +286,7 @@ def _stages_in(scope: IConstruct) -> Iterator[cdk.Stage]:
     """The stages directly below ``scope``'s assembly (stages in them follow when these synthesize)."""
     for child in scope.node.children:
         if cdk.Stage.is_stage(child):
-            yield child  # type: ignore[misc]
+            yield cast(cdk.Stage, child)
         else:
             yield from _stages_in(child)
 
@@ -310,7 +319,7 @@ def _synth_record(root: IConstruct) -> _SynthRecord:
     record = getattr(root, "_admin_port_guard_record", None)
     if record is None:
         record = _SynthRecord()
-        root._admin_port_guard_record = record  # type: ignore[attr-defined]
+        root._admin_port_guard_record = record  # type: ignore[attr-defined]  # kept on the app's root for the whole synth
     return record
 
 
@@ -344,7 +353,9 @@ class _ConstructsGuard(AdminPortGuard):
     def _judges(self, templates: set[str]) -> set[str]:
         return set()
 
-    def _findings(self, context, templates: list[Template], judged: list[Template], record: _SynthRecord, started: float) -> list[Finding]:
+    def _findings(
+        self, context: cdk.IPolicyValidationContext, templates: list[Template], judged: list[Template], record: _SynthRecord, started: float
+    ) -> list[Finding]:
         return record.findings_in([t for t in templates if os.path.realpath(str(t.path)) not in record.judged])
 
 
@@ -377,7 +388,7 @@ def add_admin_port_guard(
     )
     cdk.Validations.of(scope).add_plugins(guard)
     if scope.node.scope is None and scope.node.try_find_child(STAGES_VALIDATED_ID) is None:  # the app
-        _StagesValidatedOnSynthesis(scope, STAGES_VALIDATED_ID)
+        _StagesValidatedOnSynthesis(cast(Construct, scope), STAGES_VALIDATED_ID)  # an app's root: a Construct
     return guard
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any, Union
+from typing import Any, TypeGuard, Union
 
 import jsii
 from aws_cdk import Stack, Stage, Token
@@ -76,7 +76,7 @@ def _peer_cidr(peer: Any) -> tuple[str | None, int | None, str | None]:
     return None, None, reference
 
 
-def _is_peer(value: object) -> bool:
+def _is_peer(value: object) -> TypeGuard[ec2.IPeer]:
     return hasattr(value, "to_ingress_rule_config") and hasattr(value, "unique_id")
 
 
@@ -228,14 +228,14 @@ def _web_problems(
     if isinstance(web_sources, (str, bytes)) or not isinstance(web_sources, Iterable):
         problems.append(f"web_sources must be a list of sources, not {web_sources!r}; for example ['0.0.0.0/0', '::/0']")
     else:
-        for value in web_sources:  # type: ignore[union-attr]
+        for value in web_sources:
             peer, _ = _resolve_source(value, "web source", problems, policy, admin=False)
             if peer is not None:
                 peers.append(peer)
     if isinstance(web_ports, (str, bytes)) or not isinstance(web_ports, Iterable):
         problems.append(f"web_ports must be a list of port numbers, not {web_ports!r}; for example (80, 443)")
         return problems, peers, ports
-    for port in web_ports:  # type: ignore[union-attr]
+    for port in web_ports:
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             problems.append(f"web port {port!r} is not a TCP port number (1-65535)")
         elif port in policy.admin_ports:
@@ -324,7 +324,12 @@ class _OwnRulesCheck:
         prefix lists of its stack, each under its real logical id and construct path."""
         group = self._group
         cfn = group.node.default_child
+        if not isinstance(cfn, ec2.CfnSecurityGroup):
+            raise TypeError(f"{group.node.path}: its default child is {cfn!r}, not the ec2.CfnSecurityGroup to check")
         stack = Stack.of(group)
+        stage = Stage.of(stack)
+        if stage is None:
+            raise ValueError(f"{group.node.path}: its stack {stack.node.path} is in no Stage or App, so it has no template file")
         group_id = stack.resolve(cfn.logical_id)
         inline = stack.resolve(cfn.security_group_ingress) or []
         resources: dict[str, Any] = {
@@ -356,7 +361,7 @@ class _OwnRulesCheck:
                 logical_id = f"{Stack.of(rule).stack_name}{logical_id}"
             resources[logical_id] = {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": properties,
                                      "Metadata": {"aws:cdk:path": rule.node.path}}
-        return Template(stack.stack_name, os.path.join(Stage.of(stack).outdir, stack.template_file), {"Resources": resources})
+        return Template(stack.stack_name, os.path.join(stage.outdir, stack.template_file), {"Resources": resources})
 
 
 
@@ -479,8 +484,8 @@ class BastionSecurityGroup(_CheckedSecurityGroup):
             policy=policy,
         )
         self._broad_accepted = broad_accepted
-        if broad_accepted:
-            acknowledge_admin_port_finding(self, Rule.BROAD_ADMIN_SOURCE, broad_source_reason, port=SSH_PORT)  # type: ignore[arg-type]
+        if broad_accepted and broad_source_reason is not None:
+            acknowledge_admin_port_finding(self, Rule.BROAD_ADMIN_SOURCE, broad_source_reason, port=SSH_PORT)
         self._networks: list[Network] = []
         self._add(resolved, "SSH from admin source")
 

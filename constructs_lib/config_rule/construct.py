@@ -342,7 +342,7 @@ def _check_props(
     problems = []
     if remediation is not None:
         if not isinstance(remediation, Remediation):
-            problems.append(f"remediation must be Remediation.notify(), .manual() or .automatic(...), not {remediation!r}")
+            problems.append(f"remediation must be Remediation.notify(), .manual() or .automatic(...), not {remediation!r}")  # type: ignore[unreachable]  # an untyped caller's value
         else:
             problems += remediation.problems()
             if organization is not None and remediation.mode != "notify":

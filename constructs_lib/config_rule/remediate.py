@@ -24,8 +24,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..guard import live
-from ..policy import GuardPolicy, read_inventory
-from ..policy.remediation import Grant, Plan, plan
+from ..policy import Finding, GuardPolicy, read_inventory
+from ..policy.remediation import Cut, Grant, Plan, plan
 from . import handler
 
 #: The tag that opts a group out of remediation, and its value.
@@ -35,7 +35,7 @@ _GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
 _RANGE_FIELDS = {4: ("IpRanges", "CidrIp"), 6: ("Ipv6Ranges", "CidrIpv6")}
 
 
-def group_plan(ec2: Any, group: Mapping[str, Any], policy: GuardPolicy) -> tuple[list, Plan, list[dict], list[dict]]:
+def group_plan(ec2: Any, group: Mapping[str, Any], policy: GuardPolicy) -> tuple[list[Finding], Plan, list[dict[str, Any]], list[dict[str, Any]]]:
     """``plan_requests`` for ``group`` as it is now, with the groups it shares network interfaces with."""
     groups, interfaces, prefix_lists = handler.surroundings(ec2, group)
     return plan_requests(groups, interfaces, prefix_lists, policy, ec2.meta.region_name)
@@ -47,7 +47,7 @@ def plan_requests(
     prefix_lists: Mapping[str, Any],
     policy: GuardPolicy,
     region: str | None,
-) -> tuple[list, Plan, list[dict], list[dict]]:
+) -> tuple[list[Finding], Plan, list[dict[str, Any]], list[dict[str, Any]]]:
     """For ``groups[0]`` (``DescribeSecurityGroups`` items; the others share network interfaces with it): the
     guard's findings on it, the plan, and the EC2 requests that apply it: ``IpPermissions`` to authorize (those
     the group holds already left out: EC2 refuses a duplicate) and, per cut, the one-source item to revoke."""
@@ -60,7 +60,7 @@ def plan_requests(
     label = f"{logical_id}.SecurityGroupIngress[{{}}]".format
     keep = {label(index) for index, entry in enumerate(entries) if entry is None or "PrefixListIds" in entry}
     change = plan(inventory, f"{template.name}:{logical_id}", policy, keep)
-    revoke = [entries[int(cut.permission.rule_label.rsplit("[", 1)[1][:-1])] for cut in change.cuts]
+    revoke = [_cut_entry(entries, cut) for cut in change.cuts]
     held = {_key(entry) for entry in entries if entry is not None} - {_key(entry) for entry in revoke}
     descriptions: dict[Grant, str] = {}
     for cut, item in zip(change.cuts, revoke):
@@ -120,7 +120,15 @@ def remediate(event: Mapping[str, Any], clients: handler.ClientFactory) -> dict[
     return _log(record)
 
 
-def apply_plan(ec2: Any, group_id: str, change: Plan, authorize: list[dict], revoke: list[dict]) -> list[dict]:
+def _cut_entry(entries: list[dict[str, Any] | None], cut: Cut) -> dict[str, Any]:
+    """The one-source ``IpPermissions`` item of the rule ``cut`` revokes (a rule without a source is kept, never cut)."""
+    entry = entries[int(cut.permission.rule_label.rsplit("[", 1)[1][:-1])]
+    if entry is None:
+        raise ValueError(f"the plan cuts {cut.permission.rule_label}, a rule without a source")
+    return entry
+
+
+def apply_plan(ec2: Any, group_id: str, change: Plan, authorize: list[dict[str, Any]], revoke: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Authorize the remainder, then revoke each cut rule; a rule EC2 no longer knows (removed meanwhile) withdraws
     the grants only its remainder needed. Returns the rules that were already gone."""
     if authorize:
@@ -168,7 +176,7 @@ def _ip_permission(grant: Grant, description: str | None = None) -> dict[str, An
     return {"IpProtocol": grant.protocol, "FromPort": low, "ToPort": high, field: [source]}
 
 
-def _key(item: Mapping[str, Any]) -> tuple:
+def _key(item: Mapping[str, Any]) -> tuple[str, tuple[Any, Any] | None, tuple[str, ...]]:
     """What makes one one-source rule itself (its description aside)."""
     sources = tuple(sorted(json.dumps({k: v for k, v in s.items() if k != "Description"}, sort_keys=True)
                            for field in ("IpRanges", "Ipv6Ranges", "PrefixListIds", "UserIdGroupPairs") for s in item.get(field, [])))
@@ -177,7 +185,7 @@ def _key(item: Mapping[str, Any]) -> tuple:
     return protocol, ports, sources
 
 
-def _record(action: str, group: Mapping[str, Any], evaluation: str, change: Plan, authorize: list, revoke: list) -> dict[str, Any]:
+def _record(action: str, group: Mapping[str, Any], evaluation: str, change: Plan, authorize: list[dict[str, Any]], revoke: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "action": action,
         "groupId": group["GroupId"],

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
+    from ..policy import Finding, Rule, Template
+
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 #: What the plugin writes into the cloud assembly on every synth (``constructs_lib/plugin.py``).
 
@@ -70,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _rule(text: str) -> tuple:
+def _rule(text: str) -> tuple[Rule, int | None]:
     import argparse
 
     try:
@@ -84,7 +86,7 @@ def _rule(text: str) -> tuple:
     return rule, port
 
 
-def _selected(finding, selectors: list[tuple]) -> bool:
+def _selected(finding: Finding, selectors: list[tuple[Rule, int | None]]) -> bool:
     return any(finding.rule is rule and (port is None or finding.port == port) for rule, port in selectors)
 
 
@@ -113,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    templates: list = []
+    templates: list[Template] = []
     if arguments.live:
         from .live import LiveAuditError, audit  # boto3 only for --live
 
@@ -159,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_FINDINGS if failed else EXIT_CLEAN
 
 
-def _baseline_outcome(arguments: argparse.Namespace, findings: list, templates: tuple) -> Outcome:
+def _baseline_outcome(arguments: argparse.Namespace, findings: list[Finding], templates: tuple[str, ...]) -> Outcome:
     """What ``--create-baseline`` writes (the findings it holds then pass) or ``--baseline`` accepts."""
     path = arguments.create_baseline or arguments.baseline
     if path is None:
@@ -199,7 +201,7 @@ def summary(assembly: str) -> str:
     return f"{head}: {result}."
 
 
-def _with_evidence(findings: list, templates: list, paths: list[str]) -> list:
+def _with_evidence(findings: list[Finding], templates: list[Template], paths: list[str]) -> list[Finding]:
     """Findings with the acknowledgements of raw templates' ``Metadata``, and what the cloud assemblies among
     ``paths`` recorded: acknowledgements, crashed plugins, and the user's source lines. ``PolicyError`` for a
     malformed acknowledgement."""
@@ -215,7 +217,7 @@ def _with_evidence(findings: list, templates: list, paths: list[str]) -> list:
     return locate(findings, templates) + report.crashes
 
 
-def _acknowledged_in_templates(findings: list, templates: list, assemblies: list[str]) -> list:
+def _acknowledged_in_templates(findings: list[Finding], templates: list[Template], assemblies: list[str]) -> list[Finding]:
     """Findings acknowledged in the ``Metadata`` of templates that are not part of a cloud assembly."""
     from .template_acknowledgements import acknowledge, read_acknowledgements
 

@@ -23,6 +23,10 @@ from collections.abc import Sequence
 from ..policy import PACK_NAME, Finding
 from ..policy.findings import UNACKNOWLEDGEABLE
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 VERSION = 1
 
 
@@ -76,7 +80,7 @@ def write_baseline(path: str, findings: Sequence[Finding]) -> int:
     return len(entries)
 
 
-def read_baseline(path: str) -> dict[str, dict]:
+def read_baseline(path: str) -> dict[str, dict[str, Any]]:
     """The entries of a baseline file by fingerprint; ``BaselineError`` when it is not one."""
     try:
         with open(path, encoding="utf-8") as file:
@@ -90,7 +94,7 @@ def read_baseline(path: str) -> dict[str, dict]:
     return {entry["fingerprint"]: entry for entry in entries}
 
 
-def apply_baseline(findings: Sequence[Finding], entries: dict[str, dict]) -> tuple[frozenset[Finding], list[dict]]:
+def apply_baseline(findings: Sequence[Finding], entries: dict[str, dict[str, Any]]) -> tuple[frozenset[Finding], list[dict[str, Any]]]:
     """The findings the baseline accepts, and its stale entries (matching no finding)."""
     matched: set[str] = set()
     accepted = set()

@@ -22,9 +22,13 @@ import os
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 
-from ..policy import PACK_NAME, RULES, Finding, GuardPolicy, Rule
+from ..policy import PACK_NAME, RULES, CodeLocation, Finding, GuardPolicy, Rule
 from .baseline import fingerprints, identity
 from .positions import resource_line, rule_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SRCROOT = "%SRCROOT%"
 RULES_DOCUMENT = "RULES.md"
@@ -57,7 +61,7 @@ def render_text(findings: Sequence[Finding], policy: GuardPolicy | None = None, 
     """One block per resource: where it is (source line, template file and line, logical id, construct path),
     then each finding with its status, then each distinct fix and help link; then the totals, the stale
     baseline entries, the policy's origin and the prefix lists it trusts, with their reasons."""
-    blocks: dict[tuple, list[Finding]] = {}
+    blocks: dict[tuple[str, str, CodeLocation | None], list[Finding]] = {}
     for finding in findings:
         blocks.setdefault((finding.location.template, finding.location.logical_id, finding.code_location), []).append(finding)
     lines = []
@@ -77,8 +81,8 @@ def render_text(findings: Sequence[Finding], policy: GuardPolicy | None = None, 
                      f"(fixed, or renamed); write the baseline again with --create-baseline")
     if policy is not None and policy.origin != "defaults":
         lines.append(f"Policy: {policy.origin}")
-    for prefix_list, reason in (policy.trusted_prefix_lists.items() if policy is not None else ()):
-        lines.append(f"TRUSTED prefix list {prefix_list} ({policy.origin}): {reason}")  # type: ignore[union-attr]
+    if policy is not None:
+        lines.extend(f"TRUSTED prefix list {prefix_list} ({policy.origin}): {reason}" for prefix_list, reason in policy.trusted_prefix_lists.items())
     return "\n".join(lines) + "\n"
 
 
@@ -133,7 +137,7 @@ def render_json(findings: Sequence[Finding], policy: GuardPolicy | None = None, 
         )
     active = sum(not record["acknowledged"] and not record["baselined"] for record in records)
     acknowledged = sum(bool(record["acknowledged"]) for record in records)
-    summary: dict = {"findings": active, "acknowledged": acknowledged, "passed": active == 0}
+    summary: dict[str, Any] = {"findings": active, "acknowledged": acknowledged, "passed": active == 0}
     if outcome is not None and outcome.baseline is not None:
         summary.update(baselined=len(records) - active - acknowledged, baseline=outcome.baseline, staleBaselineEntries=list(outcome.stale))
     document = {"tool": PACK_NAME, "summary": summary, "findings": records}
@@ -176,7 +180,7 @@ def _pascal_case(text: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in text.replace("-", " ").split())
 
 
-def _artifact(path: str, root: str) -> dict:
+def _artifact(path: str, root: str) -> dict[str, str]:
     """A location under ``%SRCROOT%``: ``path`` relative to ``root`` (already relative paths are kept)."""
     relative = os.path.relpath(path, root) if os.path.isabs(path) or os.path.exists(path) else path
     return {"uri": _quote(relative.replace(os.sep, "/")), "uriBaseId": SRCROOT}
@@ -189,7 +193,7 @@ def _quote(path: str) -> str:
     return quote(path)
 
 
-def _sarif_result(finding: Finding, fingerprint: str, root: str, outcome: Outcome | None) -> dict:
+def _sarif_result(finding: Finding, fingerprint: str, root: str, outcome: Outcome | None) -> dict[str, Any]:
     location = finding.location
     logical = {"name": location.logical_id, "kind": "resource"}
     if location.construct_path:
@@ -201,7 +205,7 @@ def _sarif_result(finding: Finding, fingerprint: str, root: str, outcome: Outcom
         },
         "logicalLocations": [logical],
     }
-    result: dict = {
+    result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": RULES.index(finding.rule),
         "level": "error",
@@ -222,7 +226,7 @@ def _sarif_result(finding: Finding, fingerprint: str, root: str, outcome: Outcom
     if finding.acknowledgement is not None:
         result["suppressions"] = [{"kind": "external", "justification": finding.acknowledgement}]
     elif not failing(finding, outcome):
-        result["suppressions"] = [{"kind": "external", "justification": f"accepted in the baseline {outcome.baseline}"}]  # type: ignore[union-attr]
+        result["suppressions"] = [{"kind": "external", "justification": f"accepted in the baseline {outcome.baseline}"}]  # type: ignore[union-attr]  # not failing and not acknowledged: baselined
     return result
 
 
@@ -293,7 +297,7 @@ def render_junit(findings: Sequence[Finding], policy: GuardPolicy | None = None,
                 failure = ET.SubElement(case, "failure", message=_xml_text(finding.message), type=finding.rule_id)
                 failure.text = _xml_text(body)
             else:
-                reason = finding.acknowledgement or f"accepted in the baseline {outcome.baseline}"  # type: ignore[union-attr]
+                reason = finding.acknowledgement or f"accepted in the baseline {outcome.baseline}"  # type: ignore[union-attr]  # not failing: acknowledged or baselined
                 ET.SubElement(case, "skipped", message=_xml_text(f"acknowledged: {reason}")).text = _xml_text(body)
         totals[0] += max(len(cases), 1)
         totals[1] += failures

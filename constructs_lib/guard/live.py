@@ -95,7 +95,7 @@ def template_body(
     return {"Description": "Security groups read live with ec2:DescribeSecurityGroups", "Resources": resources}
 
 
-def _entries(permission: Mapping[str, Any], prefix_lists: Mapping[str, tuple[str | None, Sequence[str]]]) -> list[dict]:
+def _entries(permission: Mapping[str, Any], prefix_lists: Mapping[str, tuple[str | None, Sequence[str]]]) -> list[dict[str, Any]]:
     """One ``SecurityGroupIngress`` entry per source of one ``IpPermissions`` item."""
     base: dict[str, Any] = {"IpProtocol": permission.get("IpProtocol")}
     for field in ("FromPort", "ToPort"):
@@ -111,7 +111,7 @@ def _entries(permission: Mapping[str, Any], prefix_lists: Mapping[str, tuple[str
         elif source_list == "PrefixListIds":
             prefix_list_id = source.get("PrefixListId")
             value: Any = prefix_list_id
-            if prefix_list_id in prefix_lists:
+            if isinstance(prefix_list_id, str) and prefix_list_id in prefix_lists:
                 value = {"Ref": prefix_list_logical_id(prefix_list_id, prefix_lists[prefix_list_id][0])}
             item["SourcePrefixListId"] = value
         elif source.get("GroupId"):
@@ -208,7 +208,7 @@ def read_prefix_lists(client: Any, prefix_list_ids: Sequence[str]) -> dict[str, 
 def read_network_interfaces(ec2: Any, group_id: str | None = None) -> list[dict[str, Any]]:
     """The network interfaces with more than one security group: all of them, or those carrying ``group_id``."""
     selection = {"Filters": [{"Name": "group-id", "Values": [group_id]}]} if group_id else {}
-    interfaces = []
+    interfaces: list[dict[str, Any]] = []
     for page in ec2.get_paginator("describe_network_interfaces").paginate(**selection):
         interfaces.extend(i for i in page.get("NetworkInterfaces", []) if len(i.get("Groups", [])) > 1)
     return interfaces

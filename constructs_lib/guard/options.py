@@ -27,6 +27,7 @@ from ..policy.reach import DEFAULT_THRESHOLDS
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Any
 
 #: The guard's own configuration file, found from the working directory upward.
 CONFIG_FILE = ".admin-port-guard.yaml"
@@ -166,9 +167,9 @@ def _load(path: str) -> GuardPolicy:
     return load_policy_file(path, _read(path))
 
 
-def _flag_changes(arguments: argparse.Namespace) -> dict[str, object]:
+def _flag_changes(arguments: argparse.Namespace) -> dict[str, Any]:
     """What the flags ask to change, as ``GuardPolicy.replace`` arguments (thresholds as (ipv4, ipv6) overrides)."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if arguments.admin_ports is not None:
         changes["admin_ports"] = arguments.admin_ports
     if arguments.no_broad_sources:
@@ -180,16 +181,16 @@ def _flag_changes(arguments: argparse.Namespace) -> dict[str, object]:
     return changes
 
 
-def _changed(policy: GuardPolicy, changes: dict[str, object]) -> GuardPolicy:
+def _changed(policy: GuardPolicy, changes: dict[str, Any]) -> GuardPolicy:
     if not changes:
         return policy
     changes = dict(changes)
     if isinstance(changes.get("thresholds"), tuple):
-        ipv4, ipv6 = changes["thresholds"]  # type: ignore[misc]
+        ipv4, ipv6 = changes["thresholds"]
         current = policy.thresholds or DEFAULT_THRESHOLDS
         changes["thresholds"] = make_thresholds(ipv4 if ipv4 is not None else current.max_public_ipv4,
                                                 ipv6 if ipv6 is not None else current.max_ipv6_prefix)
     if "trusted_prefix_lists" in changes:
-        changes["trusted_prefix_lists"] = {**policy.trusted_prefix_lists, **changes["trusted_prefix_lists"]}  # type: ignore[dict-item]
+        changes["trusted_prefix_lists"] = {**policy.trusted_prefix_lists, **changes["trusted_prefix_lists"]}
     changes["origin"] = f"{policy.origin} and command-line flags"
     return policy.replace(**changes)

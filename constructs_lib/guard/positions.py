@@ -13,8 +13,13 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 
 from ..policy import Finding
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _YAML_LINE = re.compile(r"^line (\d+)$")  # where the YAML reader anchors what it cannot place in a resource
@@ -80,7 +85,7 @@ def _yaml_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def _pairs(node: object) -> list:
+def _pairs(node: object) -> list[tuple[Any, Any]]:
     import yaml
 
     return [(key, value) for key, value in node.value if isinstance(key, yaml.ScalarNode)] if isinstance(node, yaml.MappingNode) else []
@@ -98,29 +103,32 @@ def _json_lines(text: str) -> dict[str, int]:
     def skip(position: int) -> int:
         return decoder.raw_decode(text, position)[1]
 
-    def members(position: int, visit) -> int:  # position at "{"; returns the position after "}"
-        position = _SPACE.match(text, position + 1).end()  # type: ignore[union-attr]
+    def space(position: int) -> int:  # the position after the white space at position
+        return _SPACE.match(text, position).end()  # type: ignore[union-attr]  # the pattern matches anywhere
+
+    def members(position: int, visit: Callable[[str, int, int], int]) -> int:  # position at "{"; returns the position after "}"
+        position = space(position + 1)
         if text[position] == "}":
             return position + 1
         while True:
-            key, after = json.decoder.scanstring(text, position + 1)  # type: ignore[attr-defined]
-            colon = _SPACE.match(text, after).end()  # type: ignore[union-attr]
-            value = _SPACE.match(text, colon + 1).end()  # type: ignore[union-attr]
-            end = _SPACE.match(text, visit(key, position, value)).end()  # type: ignore[union-attr]
+            key, after = json.decoder.scanstring(text, position + 1)  # type: ignore[attr-defined]  # public in CPython, not in typeshed
+            colon = space(after)
+            value = space(colon + 1)
+            end = space(visit(key, position, value))
             if text[end] != ",":
                 return end + 1
-            position = _SPACE.match(text, end + 1).end()  # type: ignore[union-attr]
+            position = space(end + 1)
 
-    def items(position: int, visit) -> int:  # position at "["
-        position = _SPACE.match(text, position + 1).end()  # type: ignore[union-attr]
+    def items(position: int, visit: Callable[[int, int], int]) -> int:  # position at "["
+        position = space(position + 1)
         if text[position] == "]":
             return position + 1
         index = 0
         while True:
-            end = _SPACE.match(text, visit(index, position)).end()  # type: ignore[union-attr]
+            end = space(visit(index, position))
             if text[end] != ",":
                 return end + 1
-            position, index = _SPACE.match(text, end + 1).end(), index + 1  # type: ignore[union-attr]
+            position, index = space(end + 1), index + 1
 
     def section(key: str, at: int, value: int) -> int:
         lines[f"/{key}"] = line(at)
@@ -144,5 +152,5 @@ def _json_lines(text: str) -> dict[str, int]:
 
         return members(value, attribute) if text[value] == "{" else skip(value)
 
-    members(_SPACE.match(text).end(), section)  # type: ignore[union-attr]
+    members(space(0), section)
     return lines

@@ -22,6 +22,10 @@ import re
 from ..policy import CodeLocation, Finding, Template
 from ..policy.readers import location_of
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 _PACKAGE_DIRECTORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LIBRARY_MARKERS = tuple(os.sep + name + os.sep for name in ("site-packages", "dist-packages", "node_modules"))
 _FRAME = re.compile(r"\((?P<file>/.+\.py):(?P<line>\d+)\)$")
@@ -43,9 +47,9 @@ def locate(findings: list[Finding], templates: list[Template]) -> list[Finding]:
     return located
 
 
-def _read_metadata(templates: list[Template]) -> dict[str, list[dict]]:
+def _read_metadata(templates: list[Template]) -> dict[str, list[dict[str, Any]]]:
     """Metadata entries by construct path (without the leading ``/``), from every stack's metadata file."""
-    metadata: dict[str, list[dict]] = {}
+    metadata: dict[str, list[dict[str, Any]]] = {}
     for path in sorted({path for template in templates for path in template.metadata_files}):
         try:
             with open(path, encoding="utf-8") as file:
@@ -58,7 +62,7 @@ def _read_metadata(templates: list[Template]) -> dict[str, list[dict]]:
     return metadata
 
 
-def _code_location(metadata: dict[str, list[dict]], template: Template, finding: Finding) -> CodeLocation | None:
+def _code_location(metadata: dict[str, list[dict[str, Any]]], template: Template, finding: Finding) -> CodeLocation | None:
     """The rule's line (first contributing rule that can be located), else the line that created the resource."""
     for label in sorted(finding.contributors):
         inline = _INLINE_RULE.match(label)
@@ -78,7 +82,7 @@ def _construct_path(template: Template, logical_id: str) -> str | None:
     return location_of(template, logical_id, resources[logical_id]).construct_path
 
 
-def _inline_rule_line(metadata: dict[str, list[dict]], template: Template, logical_id: str, index: int) -> CodeLocation | None:
+def _inline_rule_line(metadata: dict[str, list[dict[str, Any]]], template: Template, logical_id: str, index: int) -> CodeLocation | None:
     """The ``add_ingress_rule`` line of inline rule ``index``, when one assignment was recorded per rule."""
     construct_path = _construct_path(template, logical_id)
     properties = template.body["Resources"][logical_id].get("Properties") if construct_path else None
@@ -94,7 +98,7 @@ def _inline_rule_line(metadata: dict[str, list[dict]], template: Template, logic
     return None
 
 
-def _creation_line(metadata: dict[str, list[dict]], construct_path: str | None) -> CodeLocation | None:
+def _creation_line(metadata: dict[str, list[dict[str, Any]]], construct_path: str | None) -> CodeLocation | None:
     """The user's line that created the construct (not an ancestor's: that would be a stack's line)."""
     for entry in metadata.get(construct_path or "", ()):
         if entry.get("type") == _CREATION:

@@ -14,6 +14,10 @@ import os
 from ..policy import PACK_NAME, Finding, GuardPolicy, Location, PolicyError, Rule
 from ..policy.findings import UNACKNOWLEDGEABLE
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 REPORT_FILE = "validation-report.json"
 #: The guard's own report, which the plugin writes next to the templates on every synth.
 GUARD_REPORT_FILE = "admin-port-guard-report.json"
@@ -55,9 +59,9 @@ def read_validation_reports(paths: list[str]) -> ValidationReport:
             if not isinstance(plugin, dict):
                 continue
             name = str(plugin.get("pluginName", "(unnamed plugin)"))
-            error = (plugin.get("metadata") or {}).get("error") if isinstance(plugin.get("metadata"), dict) else None
-            if error or (plugin.get("conclusion") == "failure" and not plugin.get("violations")):
-                reason = str(error or "failed without reporting a violation")
+            plugin_error = (plugin.get("metadata") or {}).get("error") if isinstance(plugin.get("metadata"), dict) else None
+            if plugin_error or (plugin.get("conclusion") == "failure" and not plugin.get("violations")):
+                reason = str(plugin_error or "failed without reporting a violation")
                 if reason.startswith(f"{_CDK_FAILURE_PREFIX}{name}' failed: "):  # CDK's wording names the plugin again
                     reason = reason[len(f"{_CDK_FAILURE_PREFIX}{name}' failed: "):]
                 result.crashes.append(_crash(report_path, name, reason))
@@ -77,7 +81,7 @@ def _crash(report_path: str, plugin: str, error: str) -> Finding:
     )
 
 
-def _collect_acknowledgements(assembly: str, plugin: dict, into: dict[tuple[str, str, str], str]) -> None:
+def _collect_acknowledgements(assembly: str, plugin: dict[str, Any], into: dict[tuple[str, str, str], str]) -> None:
     for violation in plugin.get("suppressedViolations") or []:
         if not isinstance(violation, dict):
             continue

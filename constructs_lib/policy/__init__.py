@@ -10,6 +10,8 @@ the admin-port table, ``exposure`` the per-interface analysis behind the exposur
 
 from __future__ import annotations
 
+import os
+
 from .config import CONTEXT_KEY, GuardPolicy, PolicyError
 from .findings import PACK_NAME, RULES, CodeLocation, Finding, Location, Rule
 from .model import Attachment, Group, Inventory, Permission, Source
@@ -32,6 +34,6 @@ def check_templates(templates: list[Template], policy: GuardPolicy | None = None
     return evaluate(read_inventory(templates), policy or GuardPolicy())
 
 
-def check_paths(paths: list[object], policy: GuardPolicy | None = None) -> list[Finding]:
+def check_paths(paths: list[str | os.PathLike[str]], policy: GuardPolicy | None = None) -> list[Finding]:
     """Findings for template files and cloud assembly directories. Raises ``TemplateError``."""
     return check_templates(load(paths), policy)

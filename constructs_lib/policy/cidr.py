@@ -15,11 +15,16 @@ and so does ``parse_cidr``; ``has_host_bits`` tells, and ``exact=True`` refuses 
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
 BITS = {4: 32, 6: 128}
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
-class Network(tuple):
+class Network(tuple["Any", ...]):
     """One CIDR block: ``version`` (4 or 6), the ``first`` and ``last`` address as integers, ``prefixlen``."""
 
     __slots__ = ()
@@ -92,6 +97,7 @@ def _ipv6(text: str) -> int | None:
             text = text[:-1]
     if text.count("::") > 1:
         return None
+    groups: list[int] | None
     if "::" in text:
         left_text, right_text = text.split("::")
         left, right = _hex_groups(left_text), _hex_groups(right_text)
@@ -285,7 +291,7 @@ def public_count(version: int, intervals: list[tuple[int, int]]) -> int:
     return count
 
 
-def public_addresses(networks: list[Network]) -> tuple[int, int]:
+def public_addresses(networks: Sequence[Network]) -> tuple[int, int]:
     """Public IPv4 and IPv6 addresses in the union of ``networks``: ``(ipv4 count, ipv6 count)``."""
     by_family: tuple[list[Network], list[Network]] = ([], [])
     for network in networks:

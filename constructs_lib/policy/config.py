@@ -98,9 +98,9 @@ class GuardPolicy:
     def replace(self, **changes: object) -> GuardPolicy:
         values = {name: getattr(self, name) for name in self.__slots__}
         values.update(changes)
-        return GuardPolicy(**values)  # type: ignore[arg-type]
+        return GuardPolicy(**values)
 
-    def to_mapping(self) -> dict:
+    def to_mapping(self) -> dict[str, object]:
         """The policy as the ``admin-port-guard`` object (for reports)."""
         broad: object = False
         if self.thresholds is not None:
@@ -110,7 +110,7 @@ class GuardPolicy:
 
 def _thresholds(value: object) -> Thresholds | None:
     if value is None or isinstance(value, Thresholds):
-        return value  # type: ignore[return-value]
+        return value
     raise PolicyError(f"broad-source thresholds {value!r} must be a Thresholds or None")
 
 

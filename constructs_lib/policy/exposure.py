@@ -199,7 +199,7 @@ def analyse(templates: Sequence[Template], policy: GuardPolicy | None = None, in
     return Analysis(targets, notes)
 
 
-def _cidr_order(label: str) -> tuple:
+def _cidr_order(label: str) -> tuple[int, int, int]:
     network = parse_cidr(label.split(" ", 1)[0])
     return (network.version, network.first, network.prefixlen)
 

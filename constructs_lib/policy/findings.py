@@ -180,6 +180,6 @@ class Finding(
         """The anchor of the rule's section in RULES.md (``#worldopenadminport``)."""
         return f"#{self.rule.id.lower()}"
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, str, str, int, str]:
         location = self.location
         return (location.template, location.logical_id, self.rule.id, self.port or 0, self.message)

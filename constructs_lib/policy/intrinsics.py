@@ -54,7 +54,7 @@ class Unknown:
         return f"Unknown({self.reason!r})"
 
 
-class ResourceRef(tuple):
+class ResourceRef(tuple[str, str, str | None]):
     """``Ref``/``Fn::GetAtt`` of a resource in one of the analysed templates: ``(template, logical_id, attribute)``."""
 
     __slots__ = ()
@@ -98,7 +98,7 @@ def _as_template(value: Any) -> Any:
     return value
 
 
-def _product(options: list[list[Any]], combine: Callable[[tuple], Any], *, keep_unknown: bool = False) -> list[Any]:
+def _product(options: list[list[Any]], combine: Callable[[tuple[Any, ...]], Any], *, keep_unknown: bool = False) -> list[Any]:
     """Combine one candidate from each option list, or give up as ``Unknown`` when there are too many.
 
     An ``Unknown`` candidate makes the result that ``Unknown`` (a string with an unknown part is unknown),
@@ -155,7 +155,7 @@ class Resolver:
         #: reading: a parameter has one value in a deployment, so ``FromPort`` and ``ToPort`` from it agree.
         self.consulted_parameters: set[str] = set()
         self.fixed: dict[str, Any] = {}
-        self._possible: dict[frozenset, bool] = {}
+        self._possible: dict[frozenset[tuple[str, bool]], bool] = {}
         self._parameters_of: dict[str, frozenset[str]] = {}
         self._functions: dict[str, Callable[[Any], list[Any]]] = {
             "Ref": self._ref,
@@ -297,6 +297,7 @@ class Resolver:
             names = [name for name in parameters if isinstance(_mapping(self.parameters[name]).get("AllowedValues"), list)]
             domains = [self._parameter(name, _mapping(self.parameters[name])) for name in names]
             combinations = 1
+            values: Sequence[Any]
             for values in domains:
                 combinations *= len(values)
             if not domains or combinations > MAX_CANDIDATES:
@@ -475,7 +476,7 @@ class Resolver:
                 continue
             strings = [_as_string(part) for part in parts]
             unknown = next((part for part in strings if isinstance(part, Unknown)), None)
-            joined.append(unknown if unknown is not None else delimiter.join(strings))  # type: ignore[arg-type]
+            joined.append(unknown if unknown is not None else delimiter.join(strings))  # type: ignore[arg-type]  # no Unknown in strings here
         return joined
 
     def _select(self, argument: Any) -> list[Any]:
@@ -526,6 +527,7 @@ class Resolver:
         return values or [Unknown("Fn::FindInMap found no value")]
 
     def _sub(self, argument: Any) -> list[Any]:
+        variables: Mapping[str, Any]
         if isinstance(argument, str):
             text, variables = argument, {}
         elif isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str):
@@ -582,7 +584,7 @@ class Resolver:
             if isinstance(stack, Unknown) or isinstance(output, Unknown):
                 values.append(stack if isinstance(stack, Unknown) else output)
             elif (stack, output) in self.exports:
-                exporter, node = self.exports[(stack, output)]  # type: ignore[index]
+                exporter, node = self.exports[(stack, output)]
                 values.extend(exporter.candidates(node))
             else:
                 values.append(Unknown(f"Fn::GetStackOutput of output {output!r} of stack {stack!r}, which is not part of this input"))
@@ -594,16 +596,16 @@ BOTH = frozenset((True, False))
 _TRUTH = {True: frozenset((True,)), False: frozenset((False,))}
 
 
-def _comparable(value: Any) -> str | tuple | None:
+def _comparable(value: Any) -> str | tuple[Any, ...] | None:
     """A value as ``Fn::Equals`` compares it (strings; lists element-wise), ``None`` if unknown."""
     if isinstance(value, list):
         items = [_comparable(item) for item in value]
-        return None if any(item is None for item in items) else tuple(items)  # type: ignore[return-value]
+        return None if any(item is None for item in items) else tuple(items)
     text = _as_string(value)
     return None if isinstance(text, Unknown) else text
 
 
-def _without_no_value(choice: tuple) -> list[Any]:
+def _without_no_value(choice: tuple[Any, ...]) -> list[Any]:
     return [item for item in choice if item is not NO_VALUE]
 
 
@@ -633,13 +635,13 @@ def resolvers_for(templates: Sequence[Template]) -> list[Resolver]:
     for template, resolver in zip(templates, resolvers):
         parent = by_name.get(template.parent[0]) if template.parent else None
         if parent is not None:
-            resolver.passed = (parent, passed_parameters(parent.resources.get(template.parent[1])))
+            resolver.passed = (parent, passed_parameters(parent.resources.get(template.parent[1])))  # type: ignore[index]  # parent is found only when template.parent is set
     for template, resolver in zip(templates, resolvers):
         outputs = template.body.get("Outputs")
         for output_name, output in outputs.items() if isinstance(outputs, dict) else ():
             if not isinstance(output, dict) or "Value" not in output:
                 continue
-            exports[(template.stack_name or template.name, output_name)] = (resolver, output["Value"])  # type: ignore[index]
+            exports[(template.stack_name or template.name, output_name)] = (resolver, output["Value"])
             export = output.get("Export")
             if isinstance(export, dict):
                 for name in resolver.strings(export.get("Name")):

@@ -82,7 +82,7 @@ def normalize_admin_ports(ports: object) -> dict[int, str]:
     if isinstance(ports, (str, bytes)):
         raise ValueError(wrong)
     try:
-        items = dict(ports) if hasattr(ports, "keys") else {port: None for port in ports}  # type: ignore[union-attr]
+        items = dict(ports) if hasattr(ports, "keys") else {port: None for port in ports}  # type: ignore[call-overload, attr-defined]  # any value: a TypeError is the user's
     except TypeError:
         raise ValueError(wrong) from None
     names: dict[object, object] = {}
@@ -98,4 +98,4 @@ def normalize_admin_ports(ports: object) -> dict[int, str]:
             raise ValueError(f"admin port {port!r} is not a TCP port number 1-65535")
     if not names:
         raise ValueError("the set of admin ports is empty; the guard would check nothing")
-    return {port: name if isinstance(name, str) and name else port_name(port) for port, name in names.items()}  # type: ignore[misc]
+    return {port: name if isinstance(name, str) and name else port_name(port) for port, name in names.items()}  # type: ignore[misc, arg-type]  # every port was checked to be an int above

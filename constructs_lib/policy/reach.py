@@ -87,7 +87,7 @@ def segments(permissions: Sequence[Permission], protocol: str) -> list[tuple[int
 
 
 #: ``{protocol: merged port ranges}``; ranges are ``()`` for protocols without ports (icmp, all, 50...).
-Reach = dict
+Reach = dict[str, tuple[tuple[int, int], ...]]
 
 
 def open_reach(permissions: Sequence[Permission], thresholds: Thresholds | None, kind: str) -> dict[int, Reach]:
@@ -104,7 +104,9 @@ def open_reach(permissions: Sequence[Permission], thresholds: Thresholds | None,
         result.setdefault(family, {})["all"] = []
     for protocol in sorted({p.protocol for p in cidr_permissions} - {"all"}):
         if protocol in PORTED:
-            pieces = [(low, high, admitted) for low, high, admitted in segments(cidr_permissions, protocol)]
+            pieces: list[tuple[int | None, int | None, list[Permission]]] = [
+                (low, high, admitted) for low, high, admitted in segments(cidr_permissions, protocol)
+            ]
         else:
             pieces = [(None, None, [p for p in cidr_permissions if p.protocol in (protocol, "all")])]
         for low, high, admitted in pieces:
@@ -114,7 +116,7 @@ def open_reach(permissions: Sequence[Permission], thresholds: Thresholds | None,
                     continue
                 ranges = reach.setdefault(protocol, [])
                 if low is not None:
-                    ranges.append((low, high))
+                    ranges.append((low, high))  # type: ignore[arg-type]  # low and high are None together
     return {
         family: {protocol: merge(ranges) for protocol, ranges in sorted(reach.items())}
         for family, reach in sorted(result.items())

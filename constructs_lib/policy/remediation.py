@@ -24,7 +24,7 @@ from collections import namedtuple
 from collections.abc import Collection, Sequence
 from itertools import combinations
 
-from .cidr import is_public, public_addresses
+from .cidr import Network, is_public, public_addresses
 from .config import GuardPolicy
 from .model import ALL_PORTS, Inventory, Permission
 from .reach import merge, verdict
@@ -70,7 +70,7 @@ def plan(inventory: Inventory, group_key: str, policy: GuardPolicy, keep: Collec
             (p for p in reaching if p.group == group_key and p.source.kind == "cidr" and p.rule_label not in keep and is_public(p.source.network)),
             key=lambda p: (-sum(public_addresses([p.source.network])), p.rule_label),
         )
-        constraints = []
+        constraints: list[tuple[list[Network], list[Permission]]] = []
         for where, members in scopes:
             admitted = [p for p in reaching if p.group in members]
             if not verdict([p.source.network for p in admitted], policy.thresholds).families:
@@ -86,7 +86,7 @@ def plan(inventory: Inventory, group_key: str, policy: GuardPolicy, keep: Collec
     return Plan(group_key, tuple(cuts), tuple(left_open))
 
 
-def _fewest(candidates: Sequence[Permission], constraints: list, policy: GuardPolicy) -> Sequence[Permission]:
+def _fewest(candidates: Sequence[Permission], constraints: list[tuple[list[Network], list[Permission]]], policy: GuardPolicy) -> Sequence[Permission]:
     """The fewest ``candidates`` whose removal closes every constraint (widest first among equals)."""
     if not constraints:
         return ()
@@ -97,6 +97,7 @@ def _fewest(candidates: Sequence[Permission], constraints: list, policy: GuardPo
             for fixed, cuttable in constraints
         )
 
+    removed: tuple[Permission, ...] | list[Permission]
     if len(candidates) <= EXHAUSTIVE_LIMIT:
         for size in range(1, len(candidates) + 1):
             for removed in combinations(candidates, size):

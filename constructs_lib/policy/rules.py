@@ -107,7 +107,7 @@ def _report(findings: list[Finding], reported: set[tuple[str, Rule, int]], subje
 
 
 def _scenarios(
-    permissions: Sequence[Permission], required: tuple, possible: Callable[[dict[tuple[str, str], bool]], bool],
+    permissions: Sequence[Permission], required: tuple[tuple[tuple[str, str], bool], ...], possible: Callable[[dict[tuple[str, str], bool]], bool],
 ) -> list[Sequence[Permission]]:
     """The sets of ``permissions`` that can exist together: one per assignment of the conditions they exist under
     (and that agrees with ``required``); all of them at once when no condition decides any, or too many do."""
@@ -218,7 +218,7 @@ def _open_finding(
         message = f"{subject} allows tcp/{port} ({name}) from the whole {internet} internet via {', '.join(sources)} ({which})"
     else:
         rule = Rule.BROAD_ADMIN_SOURCE
-        breadth = "; ".join(_breadth(family, found.public[family == 6], thresholds) for family in families)  # type: ignore[index, arg-type]
+        breadth = "; ".join(_breadth(family, found.public[family == 6], thresholds) for family in families)  # type: ignore[arg-type]  # a broad verdict is reached only with thresholds
         message = f"{subject} allows tcp/{port} ({name}) from {', '.join(sources)}: {breadth} ({which})"
     return Finding(anchor, rule, message, port, protocols, sources, contributors, advice)
 

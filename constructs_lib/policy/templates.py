@@ -72,7 +72,7 @@ class Template:
     def __init__(
         self,
         name: str,
-        path: object,
+        path: str | os.PathLike[str],
         body: dict[str, Any],
         construct_paths: Mapping[str, str] | None = None,
         metadata_files: tuple[str, ...] = (),
@@ -123,13 +123,13 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, list[tuple[str, str]]]:
 
 
 def _parse_json(text: str, source: str) -> tuple[Any, list[tuple[str, str]]]:
-    duplicated: list[tuple[dict, list[str]]] = []
+    duplicated: list[tuple[dict[str, Any], list[str]]] = []
 
     def pairs_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result = dict(pairs)
         if len(result) != len(pairs):
             seen: set[str] = set()
-            duplicated.append((result, [key for key, _ in pairs if key in seen or seen.add(key)]))  # type: ignore[func-returns-value]
+            duplicated.append((result, [key for key, _ in pairs if key in seen or seen.add(key)]))  # type: ignore[func-returns-value]  # set.add for its effect
         return result
 
     try:
@@ -147,7 +147,7 @@ def _parse_json(text: str, source: str) -> tuple[Any, list[tuple[str, str]]]:
     return body, problems
 
 
-def _mappings(node: Any, place: str) -> Iterator[tuple[str, dict]]:
+def _mappings(node: Any, place: str) -> Iterator[tuple[str, dict[Any, Any]]]:
     """Every mapping inside ``node`` with its place (``Resources.Sg.Properties``)."""
     if isinstance(node, dict):
         yield place, node
@@ -217,20 +217,20 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}" if value is not None else "null"
 
 
-def read_template(path: object) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def read_template(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Parse one template file; raise ``TemplateError`` if it cannot be read or is not a template."""
     try:
-        with open(path, encoding="utf-8-sig") as file:  # type: ignore[arg-type]
+        with open(path, encoding="utf-8-sig") as file:
             text = file.read()
     except (OSError, UnicodeDecodeError) as error:
-        raise TemplateError(f"cannot read {os.fspath(path)}: {error}") from None  # type: ignore[arg-type]
-    return parse_template(text, os.fspath(path))  # type: ignore[arg-type]
+        raise TemplateError(f"cannot read {os.fspath(path)}: {error}") from None
+    return parse_template(text, os.fspath(path))
 
 
 # --- finding templates ---------------------------------------------------------------------------
 
 
-def load(paths: Iterable[object], *, skip_non_templates: bool = False) -> list[Template]:
+def load(paths: Iterable[str | os.PathLike[str]], *, skip_non_templates: bool = False) -> list[Template]:
     """Read every template named by ``paths``: template files or cloud assembly directories.
 
     With ``skip_non_templates`` a file that is not a template is left out (pre-commit hooks pass
@@ -239,7 +239,7 @@ def load(paths: Iterable[object], *, skip_non_templates: bool = False) -> list[T
     templates: list[Template] = []
     seen: set[str] = set()
     for raw in paths:
-        path = os.fspath(raw)  # type: ignore[call-overload]
+        path = os.fspath(raw)
         if os.path.isdir(path) and os.path.isfile(os.path.join(path, "manifest.json")):
             for name, template_path, construct_paths, metadata_files, stack_name in _assembly_templates(os.path.join(path, "manifest.json")):
                 _add(templates, seen, name, template_path, construct_paths, metadata_files, stack_name)
@@ -267,12 +267,12 @@ def load(paths: Iterable[object], *, skip_non_templates: bool = False) -> list[T
     return templates
 
 
-def load_named(named: Iterable[tuple[str, object]]) -> list[Template]:
+def load_named(named: Iterable[tuple[str, str | os.PathLike[str]]]) -> list[Template]:
     """Read templates given as ``(stack name, path)`` pairs, with the nested-stack templates they use."""
     templates: list[Template] = []
     seen: set[str] = set()
     for name, path in named:
-        _add(templates, seen, name, os.fspath(path))  # type: ignore[call-overload]
+        _add(templates, seen, name, os.fspath(path))
     return templates
 
 
@@ -306,7 +306,7 @@ def _assembly_templates(manifest_path: str) -> Iterator[tuple[str, str, dict[str
         raise TemplateError(f"cannot read cloud assembly manifest {manifest_path}: {error}") from None
     directory = os.path.dirname(manifest_path)
     for artifact_id, artifact in sorted(artifacts.items()):
-        properties = artifact.get("properties") or {} if isinstance(artifact, dict) else {}
+        properties: Any = artifact.get("properties") or {} if isinstance(artifact, dict) else {}
         kind = artifact.get("type") if isinstance(artifact, dict) else None
         if kind == "aws:cloudformation:stack":
             name = artifact.get("displayName") or properties.get("stackName") or artifact_id
@@ -376,7 +376,7 @@ def _nested_stack_templates(parent: Template, seen: set[str]) -> Iterator[Templa
             yield from _nested_stack_templates(nested, seen)
 
 
-def _stack_set_paths(parent: Template, logical_id: str, resource: dict, body: dict[str, Any]) -> dict[str, str] | None:
+def _stack_set_paths(parent: Template, logical_id: str, resource: dict[str, Any], body: dict[str, Any]) -> dict[str, str] | None:
     """A StackSet's template is no construct of its own: its resources are at the StackSet's construct path (nested
     stacks and product stacks have theirs)."""
     if resource.get("Type") != "AWS::CloudFormation::StackSet":

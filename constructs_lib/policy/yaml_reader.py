@@ -21,7 +21,7 @@ from .templates import SHORT_FORMS, TemplateError, TooDeep
 _Base = yaml.SafeLoader
 
 
-class _CloudFormationLoader(_Base):  # type: ignore[misc, valid-type]
+class _CloudFormationLoader(_Base):
     """A safe loader that records what CloudFormation would refuse instead of silently resolving it."""
 
     def __init__(self, stream: str) -> None:
@@ -62,7 +62,7 @@ class _CloudFormationLoader(_Base):  # type: ignore[misc, valid-type]
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, yaml.MappingNode):
-            raise yaml.constructor.ConstructorError(None, None, f"expected a mapping, found {node.id}", node.start_mark)
+            raise yaml.constructor.ConstructorError(None, None, f"expected a mapping, found {node.id}", node.start_mark)  # type: ignore[attr-defined]  # the stubs give only Node subclasses an id
         if any(key.tag == "tag:yaml.org,2002:merge" for key, _ in node.value):
             self.problem(node, "a YAML merge key (<<) is used; CloudFormation does not accept merge keys")
         self.flatten_mapping(node)
@@ -109,9 +109,10 @@ def _refuse_tag(loader: _CloudFormationLoader, tag: str, node: yaml.Node) -> Any
 
 _CloudFormationLoader.add_multi_constructor("!", _construct_tag)
 for _tag in ("binary", "set", "omap", "pairs"):
-    _CloudFormationLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", lambda loader, node: _refuse_tag(loader, node.tag, node))
-_CloudFormationLoader.add_constructor("tag:yaml.org,2002:timestamp", _Base.construct_yaml_str)
-_CloudFormationLoader.add_constructor(None, lambda loader, node: _refuse_tag(loader, node.tag, node))
+    _CloudFormationLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", lambda loader, node: _refuse_tag(loader, node.tag, node))  # type: ignore[arg-type]  # stubs: see below
+#: The stubs type a constructor's loader as a type variable bound to PyYAML's own loaders, not the class it is added to.
+_CloudFormationLoader.add_constructor("tag:yaml.org,2002:timestamp", _Base.construct_yaml_str)  # type: ignore[type-var]
+_CloudFormationLoader.add_constructor(None, lambda loader, node: _refuse_tag(loader, node.tag, node))  # type: ignore[arg-type]
 
 
 def parse(text: str, source: str) -> tuple[Any, list[tuple[str, str]]]:

@@ -1,4 +1,6 @@
-"""A user's CDK app, imported the way the README shows: `mypy --strict` checks it (tests/test_typing.py)."""
+"""A user's CDK app, imported the way the README shows: type checkers check it (tests/test_typed_exports.py in
+`make test`, tests/typing/test_user_app_types.py in `make typecheck`)."""
+# pyright: strict
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2

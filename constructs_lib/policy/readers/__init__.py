@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 #: ``{resource type: reader}``; filled by ``@reads`` in the reader modules imported at the end.
 READERS: dict[str, Callable[[Resource], None]] = {}
 #: Types whose readers run after every other resource is read (they build on what the others found).
-LATE = set()
+LATE: set[str] = set()
 #: Resource types whose readers define groups (read in a first pass, so references resolve in any order).
 GROUP_TYPES = {"AWS::EC2::SecurityGroup"}
 #: Transforms that do not add or change what may reach a network interface.
@@ -90,14 +90,14 @@ class Resource:
 
     __slots__ = ("template", "logical_id", "key", "type", "body", "properties", "location", "resolver", "context")
 
-    def __init__(self, template: Template, logical_id: str, body: dict, context: Context) -> None:
+    def __init__(self, template: Template, logical_id: str, body: dict[str, Any], context: Context) -> None:
         self.template = template
         self.logical_id = logical_id
         self.key = f"{template.name}:{logical_id}"  # its key in the inventory
-        self.type = body.get("Type")
+        self.type: str = body["Type"]  # _resources reads only resources whose Type is a string
         self.body = body
         properties = body.get("Properties", {})
-        self.properties: dict = properties if isinstance(properties, dict) else {}
+        self.properties: dict[str, Any] = properties if isinstance(properties, dict) else {}
         self.location = location_of(template, logical_id, body)
         self.resolver: Resolver = context.templates[template.name][1]
         self.context = context
@@ -386,10 +386,10 @@ def _read(resource: Resource) -> None:
         rules, inventory.rules_read = max(rules, inventory.rules_read - rules_before), rules_before
     inventory.rules_read += rules  # the rules of the resource, not of each assignment
     for found, mark in ((inventory.permissions, marks[0]), (inventory.attachments, marks[1]), (inventory.findings, start)):
-        found[mark:] = dict.fromkeys(found[mark:])  # what several readings find alike, once
+        found[mark:] = dict.fromkeys(found[mark:])  # type: ignore[arg-type]  # each list into itself; what several readings find alike, once
 
 
-def _read_properties(resource: Resource, reader: Callable[[Resource], None], properties: dict) -> None:
+def _read_properties(resource: Resource, reader: Callable[[Resource], None], properties: dict[str, Any]) -> None:
     """Read each value ``Properties`` may deploy as (both literal branches of a ``Fn::If``)."""
     branches = resource.resolver.candidates(properties) if len(properties) == 1 and "Fn::If" in properties else (properties,)
     for branch in branches:

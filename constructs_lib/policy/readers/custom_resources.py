@@ -69,7 +69,7 @@ def custom_resource(resource: Resource) -> None:
 # --- AwsCustomResource ---------------------------------------------------------------------------
 
 
-def _parse_call(node: Any) -> dict | str:
+def _parse_call(node: Any) -> dict[str, Any] | str:
     """An ``AwsCustomResource`` call (``{"service", "action", "parameters"}``) with its tokens put back as the
     intrinsics they were, or why it cannot be read."""
     if isinstance(node, str):
@@ -79,6 +79,8 @@ def _parse_call(node: Any) -> dict | str:
         parts = node["Fn::Join"][1]
     else:
         return "the call is produced by an intrinsic"
+    text: list[str]
+    tokens: list[Any]
     text, tokens, in_string = [], [], False
     for part in parts:
         if isinstance(part, str):
@@ -123,7 +125,7 @@ def _untokenized(node: Any, tokens: list[Any]) -> Any:
     return node
 
 
-def _sdk_call(resource: Resource, field: str, call: dict | str) -> None:
+def _sdk_call(resource: Resource, field: str, call: dict[str, Any] | str) -> None:
     if isinstance(call, str):
         resource.unverifiable(f"its {field} SDK call cannot be read: {call}")
         return
@@ -148,7 +150,7 @@ def _sdk_call(resource: Resource, field: str, call: dict | str) -> None:
         resource.attach(kind, names[0] if len(names) == 1 else f"{resource.name} ({target})", keys, unresolved, f"#{field}")
 
 
-def _groups(resource: Resource, parameters: dict, label: str) -> list[str]:
+def _groups(resource: Resource, parameters: dict[str, Any], label: str) -> list[str]:
     field = "GroupId" if "GroupId" in parameters else "GroupName" if "GroupName" in parameters else None
     if field is None:
         resource.malformed(f"{label} names no GroupId or GroupName")
@@ -167,13 +169,13 @@ _PERMISSION_SOURCES = (("IpRanges", "CidrIp", "CidrIp"), ("Ipv6Ranges", "CidrIpv
                        ("PrefixListIds", "PrefixListId", "SourcePrefixListId"), ("UserIdGroupPairs", "GroupId", "SourceSecurityGroupId"))
 
 
-def _authorize(resource: Resource, parameters: dict, label: str) -> None:
+def _authorize(resource: Resource, parameters: dict[str, Any], label: str) -> None:
     groups = _groups(resource, parameters, label)
     if not groups:
         return
     permissions = parameters.get("IpPermissions")
     if permissions is None:  # the older form: one rule in the parameters themselves
-        rule = {key: parameters[key] for key in ("IpProtocol", "FromPort", "ToPort", "CidrIp") if key in parameters}
+        rule: dict[str, Any] = {key: parameters[key] for key in ("IpProtocol", "FromPort", "ToPort", "CidrIp") if key in parameters}
         if "SourceSecurityGroupName" in parameters:
             rule["SourceSecurityGroupName"] = parameters["SourceSecurityGroupName"]
         read_rule(resource, groups, rule, label)
@@ -196,7 +198,7 @@ def _authorize(resource: Resource, parameters: dict, label: str) -> None:
             read_rule(resource, groups, rule, f"{label} IpPermissions[{index}]")
 
 
-def _modify_rules(resource: Resource, parameters: dict, label: str) -> None:
+def _modify_rules(resource: Resource, parameters: dict[str, Any], label: str) -> None:
     groups = _groups(resource, parameters, label)
     updates = parameters.get("SecurityGroupRules")
     for index, update in enumerate(updates if isinstance(updates, list) and groups else []):
@@ -212,7 +214,7 @@ def _modify_rules(resource: Resource, parameters: dict, label: str) -> None:
 # --- any other handler -----------------------------------------------------------------------------
 
 
-def _resource_body(resource: Resource, ref: ResourceRef) -> dict:
+def _resource_body(resource: Resource, ref: ResourceRef) -> dict[str, Any]:
     entry = resource.context.templates.get(ref.template)
     resources = entry[0].body.get("Resources") if entry else None
     body = resources.get(ref.logical_id) if isinstance(resources, dict) else None
@@ -240,7 +242,7 @@ def _may_grant(resource: Resource, handlers: list[Any]) -> list[str]:
             reason = function.reason if isinstance(function, Unknown) else f"its handler {_show(function)} is outside the input"
             reasons.append(reason)
             continue
-        properties = body.get("Properties") if isinstance(body.get("Properties"), dict) else {}
+        properties: Any = body.get("Properties") if isinstance(body.get("Properties"), dict) else {}
         for role in resource.resolver.candidates(properties.get("Role")):
             if not isinstance(role, ResourceRef) or _resource_body(resource, role).get("Type") != "AWS::IAM::Role":
                 reasons.append(f"the role of its handler {function.logical_id} is outside the input")
@@ -282,11 +284,12 @@ def _show(value: Any) -> str:
     return value.logical_id if isinstance(value, ResourceRef) else json.dumps(value, default=str)
 
 
-def _statements(resource: Resource, role: ResourceRef) -> list[tuple[str, dict]]:
+def _statements(resource: Resource, role: ResourceRef) -> list[tuple[str, dict[str, Any]]]:
     """Every policy statement of ``role``: inline ``Policies``, managed policies, and the template's ``AWS::IAM::Policy``,
     ``AWS::IAM::ManagedPolicy`` and ``AWS::IAM::RolePolicy`` resources attached to it."""
     found: list[tuple[str, Any]] = []
     properties = _resource_body(resource, role).get("Properties") or {}
+    policy: Any  # a node of the template: an inline policy, then the properties of a policy resource
     for policy in _listed(properties.get("Policies")):
         found.append((f"inline policy {policy.get('PolicyName') if isinstance(policy, dict) else '?'}", policy.get("PolicyDocument") if isinstance(policy, dict) else policy))
     for arn in _listed(properties.get("ManagedPolicyArns")):
@@ -321,7 +324,7 @@ def _listed(node: Any) -> list[Any]:
     return node if isinstance(node, list) else [] if node is None else [node]
 
 
-def _allowed(resource: Resource, statement: dict, actions: tuple[str, ...]) -> list[str]:
+def _allowed(resource: Resource, statement: dict[str, Any], actions: tuple[str, ...]) -> list[str]:
     """Which of ``actions`` an IAM statement may allow (an action or effect unknown at synth may be any)."""
     effect = resource.resolver.strings(statement.get("Effect"))
     if "Allow" not in effect and not any(isinstance(value, Unknown) for value in effect):
@@ -330,5 +333,5 @@ def _allowed(resource: Resource, statement: dict, actions: tuple[str, ...]) -> l
     patterns = [value for node in _listed(statement.get(field)) for value in resource.resolver.strings(node)]
     if any(isinstance(pattern, Unknown) for pattern in patterns):
         return list(actions)
-    listed = [action for action in actions if any(fnmatchcase(action.lower(), pattern.lower()) for pattern in patterns)]
+    listed = [action for action in actions if any(fnmatchcase(action.lower(), pattern.lower()) for pattern in patterns)]  # type: ignore[union-attr]  # an Unknown pattern returned above
     return listed if field == "Action" else [action for action in actions if action not in listed]

@@ -8,7 +8,7 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resou
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..cidr import has_host_bits, parse_cidr
 from ..intrinsics import MAX_CANDIDATES, NO_VALUE, Resolver, ResourceRef, Unknown, describe
@@ -79,14 +79,14 @@ def read_rule(resource: Resource, groups: list[str], node: Any, label: str, fiel
         inventory.rules_read += 1
         plain = _plain_rule(resource.resolver, entry, fields)
         if plain is not None:  # what CDK writes: one value each
-            problems = _add_literal_permissions(resource, groups, plain, label)
+            problems: Iterable[str] = _add_literal_permissions(resource, groups, plain, label)
         else:
             problems = _add_permissions(resource, groups, entry, label, fields)
         for problem in problems:
             resource.malformed(problem if label == resource.logical_id else f"{label}: {problem}")
 
 
-def _plain_rule(resolver: Resolver, entry: dict, fields: frozenset[str]) -> dict | None:
+def _plain_rule(resolver: Resolver, entry: dict[str, Any], fields: frozenset[str]) -> dict[str, Any] | None:
     """``entry`` with the values it is judged by resolved, if each has exactly one value known at synth time and
     the rule names its protocol and no unknown field; ``None`` otherwise (``_add_permissions`` decides)."""
     if "IpProtocol" not in entry or not fields.issuperset(entry):
@@ -103,7 +103,7 @@ def _plain_rule(resolver: Resolver, entry: dict, fields: frozenset[str]) -> dict
     return plain
 
 
-def _add_permissions(resource: Resource, groups: list[str], entry: dict, label: str, fields: frozenset[str]) -> Iterator[str]:
+def _add_permissions(resource: Resource, groups: list[str], entry: dict[str, Any], label: str, fields: frozenset[str]) -> Iterator[str]:
     """Add the permissions ``entry`` grants; yield what is malformed about it. Each candidate an intrinsic gives is a
     deployment of its own: a malformed one is reported, and the others still count (a world-open branch beside a
     malformed one stays world-open)."""
@@ -144,19 +144,19 @@ def _add_permissions(resource: Resource, groups: list[str], entry: dict, label: 
             port_range_ = ALL_PORTS if isinstance(ports, Unknown) else ports
             for source in sources:
                 for group in groups:
-                    resource.permit(group, name, port_range_, source, label, certain)  # type: ignore[arg-type]
+                    resource.permit(group, name, port_range_, source, label, certain)  # type: ignore[arg-type]  # _Problem sources left out above
 
 
-def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict, label: str) -> list[str]:
+def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict[str, Any], label: str) -> list[str]:
     """``_add_permissions`` for a rule with one known value each (what CDK writes), without the machinery for
     every value an intrinsic may deploy as: the same checks, in the same order."""
     protocol = protocol_name(entry["IpProtocol"])
     problems: list[str] = [protocol] if isinstance(protocol, _Problem) else []
-    sources = []
+    sources: list[Source] = []
     present = [field for field in _SOURCE_FIELDS if field in entry]
     for field in present:
         for source in _source(resource, field, entry[field]):
-            (problems if isinstance(source, _Problem) else sources).append(source)
+            (problems if isinstance(source, _Problem) else sources).append(source)  # type: ignore[arg-type]  # a _Problem to problems, a Source to sources
     if len(present) > 1:
         problems.append(_SeveralSources(present))
     if problems:
@@ -169,11 +169,11 @@ def _add_literal_permissions(resource: Resource, groups: list[str], entry: dict,
     certain = not isinstance(ports, Unknown)  # a port of a resource (Fn::GetAtt Db.Endpoint.Port): any port
     for source in sources:
         for group in groups:
-            resource.permit(group, protocol, ports if certain else ALL_PORTS, source, label, certain)  # type: ignore[arg-type]
+            resource.permit(group, protocol, ports if certain else ALL_PORTS, source, label, certain)  # type: ignore[arg-type]  # a plain rule's protocol is known; Unknown ports are not certain
     return []
 
 
-def _sources(resource: Resource, entry: dict) -> Iterator[Source | _Problem]:
+def _sources(resource: Resource, entry: dict[str, Any]) -> Iterator[Source | _Problem]:
     """Every source ``entry`` may deploy with, or messages saying what is malformed."""
     present = []
     for field in _SOURCE_FIELDS:
@@ -212,7 +212,7 @@ def prefix_list_sources(resource: Resource, value: Any) -> Iterator[Source | _Pr
         template, resolver = resource.context.templates[value.template]
         prefix_list = template.body["Resources"].get(value.logical_id)
         if isinstance(prefix_list, dict) and prefix_list.get("Type") == "AWS::EC2::PrefixList":
-            properties = prefix_list.get("Properties") if isinstance(prefix_list.get("Properties"), dict) else {}
+            properties: Any = prefix_list.get("Properties") if isinstance(prefix_list.get("Properties"), dict) else {}
             for entries in resolver.lists(properties.get("Entries", [])):
                 if isinstance(entries, Unknown):
                     yield Source("unknown", f"entries of prefix list {value.logical_id}: {entries.reason}")

@@ -15,7 +15,7 @@ admitted sources onto the target port.
 
 from __future__ import annotations
 
-from ..intrinsics import NO_VALUE, ResourceRef, Unknown
+from ..intrinsics import ResourceRef, Unknown
 from ..model import Source
 from . import Resource, reads
 from .services import ANYWHERE_IPV4, ANYWHERE_IPV6
@@ -70,7 +70,7 @@ def classic_load_balancer(resource: Resource) -> None:
                     _forward(resource, (resource.template.name, resource.properties, resource.key), listen, targets, None)
 
 
-def _forward(resource: Resource, balancer: tuple, listen: int, target_ports: list[int], address_type_field: str | None) -> None:
+def _forward(resource: Resource, balancer: tuple[str, dict[str, Any], str], listen: int, target_ports: list[int], address_type_field: str | None) -> None:
     """Permissions on the listener's targets: on each target port, whoever the load balancer admits on ``listen``."""
     if not target_ports:
         return
@@ -101,7 +101,7 @@ def _forward(resource: Resource, balancer: tuple, listen: int, target_ports: lis
                 resource.permit(group, "tcp", (port, port), permission.source, f"{label}, admitted by {permission.rule_label}", permission.certain)
 
 
-def _resource_of(resource: Resource, node: Any) -> tuple[str, dict, str] | None:
+def _resource_of(resource: Resource, node: Any) -> tuple[str, dict[str, Any], str] | None:
     """The ``(template name, properties, key)`` of the resource ``node`` refers to (every candidate: the first found)."""
     for value in resource.resolver.candidates(node):
         if isinstance(value, ResourceRef) and value.template in resource.context.templates:
@@ -111,7 +111,7 @@ def _resource_of(resource: Resource, node: Any) -> tuple[str, dict, str] | None:
     return None
 
 
-def _target_groups(resource: Resource) -> list[dict]:
+def _target_groups(resource: Resource) -> list[dict[str, Any]]:
     groups = []
     for actions in resource.resolver.lists(resource.properties.get("DefaultActions", [])):
         for action in actions if isinstance(actions, list) else ():
@@ -133,12 +133,12 @@ def _ports(resource: Resource, node: Any) -> list[int]:
     return [int(value) for value in resource.resolver.strings(node) if isinstance(value, str) and value.isascii() and value.isdigit()]
 
 
-def _internet_facing(resource: Resource, properties: dict) -> bool:
+def _internet_facing(resource: Resource, properties: dict[str, Any]) -> bool:
     return any(isinstance(v, Unknown) or v != "internal" for v in resource.resolver.strings(properties.get("Scheme", "internet-facing")))
 
 
 def _passes_tcp(resource: Resource, protocol: Any) -> bool:
     return any(
-        value is not NO_VALUE and (isinstance(value, Unknown) or str(value).lower() in _PASS_THROUGH)
+        isinstance(value, Unknown) or str(value).lower() in _PASS_THROUGH
         for value in resource.resolver.strings(protocol)
     )

@@ -250,6 +250,7 @@ def _lightsail_port(resource: Resource, group: str, port: Any, label: str) -> No
     from_ports = resource.resolver.candidates(port.get("FromPort", 0))
     to_ports = resource.resolver.candidates(port.get("ToPort", 65535))
     sources = _lightsail_sources(resource, port, label)
+    ports: tuple[int, int] | None
     for protocol in protocols:
         for low in from_ports:
             for high in to_ports:
@@ -275,7 +276,7 @@ def _lightsail_port(resource: Resource, group: str, port: Any, label: str) -> No
                     resource.permit(group, name, ports, source, label, certain)
 
 
-def _lightsail_sources(resource: Resource, port: dict, label: str) -> list[Source]:
+def _lightsail_sources(resource: Resource, port: dict[str, Any], label: str) -> list[Source]:
     """``Cidrs`` (IPv4, a bare address is a /32), ``Ipv6Cidrs`` and ``CidrListAliases``; none of them: every address."""
     sources: list[Source] = []
     given = False
@@ -347,7 +348,7 @@ def gamelift_fleet(resource: Resource) -> None:
                     _gamelift_permission(resource, group, permission, source, label)
 
 
-def _gamelift_permission(resource: Resource, group: str, permission: dict, source: Source, label: str) -> None:
+def _gamelift_permission(resource: Resource, group: str, permission: dict[str, Any], source: Source, label: str) -> None:
     for protocol in resource.resolver.strings(permission.get("Protocol")):
         for low in resource.resolver.candidates(permission.get("FromPort")):
             for high in resource.resolver.candidates(permission.get("ToPort")):
