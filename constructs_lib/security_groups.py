@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeGuard, Union
+from typing import Any, TypeGuard, Union, cast
 
 import jsii
 from aws_cdk import Stack, Stage, Token
@@ -422,7 +422,8 @@ class _CheckedSecurityGroup(Construct):
         )
         self._policy = policy
         if ssh_from_groups_only:
-            self.security_group.node.default_child.add_metadata(METADATA_KEY, SSH_PROMISE)
+            resource = cast(ec2.CfnSecurityGroup, self.security_group.node.default_child)  # what ec2.SecurityGroup makes
+            resource.add_metadata(METADATA_KEY, SSH_PROMISE)
         self.node.add_validation(_OwnRulesCheck(self.security_group, policy))
 
     @property
