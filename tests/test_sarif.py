@@ -72,7 +72,8 @@ def test_driver_carries_the_version_and_rules_named_apart_from_their_ids(sarif):
     assert driver["name"] == "AdminPortGuard" and driver["version"] == package_version()
     assert [rule["id"] for rule in driver["rules"]] == [rule.id for rule in RULES]
     assert [rule["name"] for rule in driver["rules"]] == [
-        "AdminPortOpenToTheWholeInternet", "AdminPortOpenToATooBroadPublicRange", "IngressThatCannotBeCheckedAtSynthTime",
+        "AdminPortOpenToTheWholeInternet", "AdminPortOpenToATooBroadPublicRange",
+        "SSHToAWebServerFromSomethingOtherThanASecurityGroup", "IngressThatCannotBeCheckedAtSynthTime",
         "MalformedIngressRule", "TemplateCloudFormationWouldRefuseOrReadDifferently", "TheCheckItselfFailed",
     ]
     assert "helpUri" not in json.dumps(sarif)  # no repository URL is known: omitted, never a placeholder
