@@ -56,6 +56,23 @@ def test_acknowledged_finding_is_reported_with_its_reason_and_the_other_port_sti
     assert lines[header + 3].startswith("  Fix: ") and not lines[header + 4].startswith("  Fix: ")  # the fix once
 
 
+def test_an_acknowledgement_covers_its_construct_not_the_same_finding_on_another(tmp_path):
+    # GIVEN two groups with SSH open to the world, one of them acknowledged (aws-cdk-lib before 2.271.0
+    # applied an acknowledgement to every construct of the app: `make compat` holds the floor there)
+    app = cdk.App(outdir=str(tmp_path), context={"@aws-cdk/core:failSynthOnValidationErrors": False})
+    stack = cdk.Stack(app, "Lab")
+    acknowledge_admin_port_finding(_open_group(stack, "Acknowledged", 22), Rule.WORLD_OPEN_ADMIN_PORT, REASON, port=22)
+    _open_group(stack, "Other", 22)
+    add_admin_port_guard(app)
+    app.synth()
+    # THEN only the acknowledged group's finding is suppressed; the other one's still fails
+    guard = next(p for p in json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"] if p["pluginName"] == "AdminPortGuard")
+    paths = {kind: [(v["ruleName"], c["constructPath"]) for v in guard[kind] for c in v["violatingConstructs"]]
+             for kind in ("violations", "suppressedViolations")}
+    assert paths == {"violations": [("AdminPortGuard-WorldOpenAdminPort[22]", "Lab/Other")],
+                     "suppressedViolations": [("AdminPortGuard-WorldOpenAdminPort[22]", "Lab/Acknowledged")]}
+
+
 def test_json_report_lists_every_finding_with_its_fields(assembly, tmp_path):
     output = tmp_path / "guard.json"
     guard_main([str(assembly), "--format", "json", "--output", str(output)])

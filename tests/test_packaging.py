@@ -3,7 +3,8 @@
 GIVEN the project venv set up by `make install` (the `make synth` / `make test` prerequisite)
 WHEN  its console scripts run from a folder outside the repository, and the wheel is built
 THEN  they work, name themselves correctly, and the wheel carries py.typed, both scripts, the `cdk` and `live`
-      extras and its licence; the sdist leaves the tests out; the CLI alone installs small, without aws-cdk-lib.
+      extras and its licence; the sdist leaves the tests out; the CLI alone installs small, without aws-cdk-lib;
+      and the published floors are the versions `make compat` runs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import tomllib
 import zipfile
 from email.message import Message
 from email.parser import Parser
@@ -19,6 +21,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -82,6 +86,17 @@ def test_wheel_declares_its_licence_and_keeps_the_cdk_and_dev_pins_out_of_the_ba
     assert {re.split("[<>=!~;, ]", requirement)[0] for requirement in cdk} == {"aws-cdk-lib", "constructs"}
     assert sorted(metadata.get_all("Provides-Extra")) == ["cdk", "live"]  # no published dev extra with exact pins
     assert not any("==" in requirement.split(";")[0] for requirement in requirements)  # no exact pins
+
+
+def test_the_published_floors_are_the_versions_make_compat_runs() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [Requirement(line) for line in project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]]
+    floors = {r.name: Version(s.version) for r in declared for s in r.specifier if s.operator == ">="}
+    assert set(floors) == {r.name for r in declared}  # every dependency has a floor
+    compat = [Requirement(line) for name in ("requirements-compat-floor.txt", "requirements-compat-live-floor.txt")
+              for line in (ROOT / name).read_text().splitlines() if line and not line.startswith("#")]
+    pinned = {r.name: Version(next(iter(r.specifier)).version) for r in compat}
+    assert floors == {name: pinned[name] for name in floors}
 
 
 def test_sdist_leaves_the_tests_out_and_carries_the_licence(tmp_path: Path) -> None:

@@ -1,11 +1,13 @@
-"""`make compat`: the guard under cdk-nag 2 and 3, through the real CDK CLI (``node_modules/.bin/cdk synth``).
+"""`make compat`: the guard on a matrix of dependency versions, through the real CDK CLI (``node_modules/.bin/cdk synth``).
 
-    python tests/apps/compat.py OUTDIR VENV [VENV ...]      # each VENV has one cdk-nag major installed
+    python tests/apps/compat.py OUTDIR VENV [VENV ...]      # each VENV: one aws-cdk-lib, constructs, cdk-nag, PyYAML
 
 For every venv: the world-SSH app must fail synth with the guard's finding (and no other error), the guard
-registered as an aspect must fail saying how to register it, and the reference app must pass with the
-guard run and every AwsSolutions finding accepted with its reason. The accepted findings (rule, resource,
-reason) must be the same under every cdk-nag version. Exit status 1 if anything differs.
+registered as an aspect must fail saying how to register it, an app with an acknowledged group beside two open
+ones (one in a stage's stack) must fail on exactly those two, at their lines, the guard CLI must find SSH in a
+YAML template at its line, and the reference app must pass with the guard run and every AwsSolutions finding
+accepted with its reason. The accepted findings (rule, resource, reason) must be the same in every venv.
+Exit status 1 if anything differs.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ GUARD_FINDING = "AdminPortGuard::AdminPortGuard-WorldOpenAdminPort[22]"
 REGISTER_HINT = "register it with cdk.Validations.of(app).add_plugins(AdminPortGuard(app))"
 
 
-def synth(python: Path, app: Path, outdir: Path, *context: str) -> subprocess.CompletedProcess:
+def synth(python: Path, app: Path, outdir: Path, *context: str, **app_env: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{CLI.parent}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(ROOT),
-           "CDK_DISABLE_VERSION_CHECK": "1", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+           "CDK_DISABLE_VERSION_CHECK": "1", "CDK_DISABLE_CLI_TELEMETRY": "true", **app_env}
     # A relative --output, like cdk synth's default cdk.out: CDK then hands plugins relative template paths.
     output = os.path.relpath(outdir, ROOT)
     command = [str(CLI), "synth", "--quiet", "--no-notices", "--app", f"{python} {app}", "--output", output]
@@ -51,6 +53,33 @@ def guard_as_aspect(python: Path, outdir: Path) -> str | None:
     result = synth(python, APPS / "compat_guard_as_aspect.py", outdir)
     if result.returncode == 0 or REGISTER_HINT not in result.stderr:
         return f"expected a failed synth saying {REGISTER_HINT!r}, got exit {result.returncode}:\n{result.stderr}"
+    return None
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(number for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def acknowledged_and_staged(python: Path, outdir: Path) -> str | None:
+    """The acknowledgement covers its own group only, the stage's stack is validated, each finding names its line."""
+    app = APPS / "compat_acknowledged_and_staged.py"
+    result = synth(python, app, outdir, JSII_HOST_STACK_TRACES="1")
+    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("ERROR")]
+    where = app.relative_to(ROOT)
+    lines = {group: line_of(app, f'"{group}"') for group in ("Other", "Staged")}
+    expected = [f"ERROR {where}:{line}: security group {group} allows tcp/22 (SSH)" for group, line in lines.items()]
+    if result.returncode == 0 or len(errors) != 2 or not all(any(e.startswith(x) for e in errors) for x in expected):
+        return f"expected exactly the errors {expected}, got exit {result.returncode}:\n" + "\n".join(errors)
+    return None
+
+
+def yaml_template(python: Path) -> str | None:
+    """The guard CLI reads a YAML template with short-form intrinsics and names the group's line."""
+    template = (APPS / "compat_world_ssh.yaml").relative_to(ROOT)
+    result = subprocess.run([str(python), "-m", "constructs_lib.guard", str(template)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    expected = f"{template}:{line_of(ROOT / template, 'Web:')}: Web:"
+    if result.returncode != 1 or expected not in result.stdout or "WorldOpenAdminPort[22]" not in result.stdout:
+        return f"expected exit 1 and {expected!r} with WorldOpenAdminPort[22], got exit {result.returncode}:\n{result.stdout}{result.stderr}"
     return None
 
 
@@ -89,30 +118,37 @@ def reference(python: Path, outdir: Path) -> tuple[str | None, set[tuple[str, st
     return None, accepted
 
 
+def versions(python: Path) -> str:
+    """The venv's versions of what the matrix varies, e.g. ``aws-cdk-lib 2.275.0, constructs 10.8.1, ...``."""
+    script = "import importlib.metadata as m; print(', '.join(f'{d} {m.version(d)}' for d in ('aws-cdk-lib', 'constructs', 'cdk-nag', 'PyYAML')))"
+    return subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def main(argv: list[str]) -> int:
     outdir, venvs = Path(argv[0]), [Path(v) for v in argv[1:]]
     failures, accepted_by_version = 0, {}
     for venv in venvs:
         python = venv / "bin" / "python"
-        nag = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('cdk-nag'))"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        print(f"cdk-nag {nag} ({venv})", flush=True)
-        base = outdir / f"cdk-nag-{nag}"
-        reference_problem, accepted_by_version[nag] = reference(python, base / "reference")
+        row = versions(python)
+        print(f"{row} ({venv})", flush=True)
+        base = outdir / venv.parent.name
+        reference_problem, accepted_by_version[row] = reference(python, base / "reference")
         results = [("world-SSH app fails synth with the guard's finding", world_ssh(python, base / "world-ssh")),
                    ("guard registered as an aspect fails with how to register it", guard_as_aspect(python, base / "aspect")),
-                   (f"reference app passes; guard ran; {len(accepted_by_version[nag])} AwsSolutions findings accepted", reference_problem)]
+                   ("an acknowledgement covers its group only; a stage's stack fails a plain synth; findings name their lines",
+                    acknowledged_and_staged(python, base / "acknowledged-and-staged")),
+                   ("the guard CLI finds SSH in a YAML template at its line", yaml_template(python)),
+                   (f"reference app passes; guard ran; {len(accepted_by_version[row])} AwsSolutions findings accepted", reference_problem)]
         for title, problem in results:
             print(f"  {'ok  ' if problem is None else 'FAIL'}  {title}" + (f"\n{problem}" if problem else ""), flush=True)
             failures += problem is not None
     accepted_sets = list(accepted_by_version.values())
     if any(accepted != accepted_sets[0] for accepted in accepted_sets):
         failures += 1
-        for nag, accepted in accepted_by_version.items():
-            print(f"FAIL  accepted findings differ; under cdk-nag {nag}:\n    " + "\n    ".join(map(str, sorted(accepted))))
+        for row, accepted in accepted_by_version.items():
+            print(f"FAIL  accepted findings differ; with {row}:\n    " + "\n    ".join(map(str, sorted(accepted))))
     else:
-        print(f"ok    the same {len(accepted_sets[0])} accepted findings (rule, resource, reason) under cdk-nag "
-              + " and ".join(accepted_by_version))
+        print(f"ok    the same {len(accepted_sets[0])} accepted findings (rule, resource, reason) in all {len(venvs)} venvs")
     return 1 if failures else 0
 
 
