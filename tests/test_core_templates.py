@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.policy import TemplateError, load, load_named
+from constructs_lib.policy.templates import deployed_templates, passed_parameters, structure_problems
 
 SG = {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x"}}
 
@@ -368,3 +369,114 @@ def test_named_templates_keep_their_names_and_bring_their_nested_stacks(tmp_path
     templates = load_named([("Prod", path), ("Again", str(path))])
     assert [(t.name, t.path, t.parent) for t in templates] == [
         ("Prod", str(path), None), ("Prod/Child", str(tmp_path / "Child.json"), ("Prod", "Child"))]
+
+
+# --- templates a resource deploys as stacks of their own: StackSets and Service Catalog products ------------
+
+
+def test_a_stack_set_s_template_body_is_read_in_place_and_its_resources_are_at_the_stack_set_s_path(tmp_path: Path) -> None:
+    body = json.dumps({"Resources": {"Sg": SG, "Topic": {"Type": "AWS::SNS::Topic"}}})
+    parent = {"Resources": {
+        "Elsewhere": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateURL": "https://example.invalid/zzz.json"}},
+        "FromIntrinsic": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": {"Fn::Sub": "${Body}"}}},
+        "Unreadable": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": "{not a template"}},
+        "Set": {"Type": "AWS::CloudFormation::StackSet", "Metadata": {"aws:cdk:path": "App/Baseline/Set"}, "Properties": {"TemplateBody": body}},
+        "Unplaced": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": body}},
+        "Placed": {"Type": "AWS::CloudFormation::StackSet", "Metadata": {"aws:cdk:path": 5}, "Properties": {"TemplateBody": body}},
+    }}
+    write(tmp_path / "manifest.json", {"artifacts": {"Parent": stack("Parent.template.json") | {
+        "metadata": logical_ids(("/App/Parent/Placed", "Placed"), ("/App/Parent/Set", "Set"))}}})
+    path = write(tmp_path / "Parent.template.json", parent)
+    templates = load([tmp_path])
+    assert [(t.name, t.path, t.parent, t.construct_paths, t.problems) for t in templates[1:]] == [
+        ("Parent/Set", str(path), ("Parent", "Set"), {"Sg": "App/Baseline/Set", "Topic": "App/Baseline/Set"}, []),
+        ("Parent/Unplaced", str(path), ("Parent", "Unplaced"), {}, []),
+        ("Parent/Placed", str(path), ("Parent", "Placed"), {"Sg": "App/Parent/Placed", "Topic": "App/Parent/Placed"}, []),
+    ]
+    source = f"{path} Resources.Unreadable.Properties.TemplateBody"
+    [(place, message)] = templates[0].problems
+    assert place == "Resources.Unreadable.Properties.TemplateBody"
+    assert message.startswith(f"the template body is unreadable: {source} is neither valid JSON nor valid YAML: Expecting")
+
+
+def test_a_stack_set_s_template_url_is_found_as_a_file_asset_by_its_hash(tmp_path: Path) -> None:
+    parent = {"Resources": {
+        "First": {"Type": "AWS::CloudFormation::Stack", "Metadata": {"aws:asset:path": "gone.json"}},
+        "Set": {"Type": "AWS::CloudFormation::StackSet", "Metadata": {"aws:cdk:path": "App/Set"},
+                "Properties": {"TemplateURL": {"Fn::Join": ["", ["https://s3/", "abc123.json"]]}}},
+        "Nested": {"Type": "AWS::CloudFormation::Stack", "Metadata": {"aws:cdk:path": "App/Nested", "aws:asset:path": "Nested.json"},
+                   "Properties": {"TemplateURL": "https://s3/nested.json"}},
+    }}
+    write(tmp_path / "manifest.json", {"artifacts": {"Parent": stack("Parent.template.json")}})
+    write(tmp_path / "Parent.template.json", parent)
+    write(tmp_path / "Set.json", {"Resources": {"Sg": SG}})
+    write(tmp_path / "Nested.json", {"Resources": {"Sg": SG}})
+    write(tmp_path / "Parent.assets.json", {"files": {"abc123": {"source": {"path": "Set.json"}}}})
+    templates = load([tmp_path])
+    assert [(t.name, Path(t.path).name, t.construct_paths) for t in templates] == [
+        ("Parent", "Parent.template.json", {}), ("Parent/Set", "Set.json", {"Sg": "App/Set"}), ("Parent/Nested", "Nested.json", {})]
+
+
+def test_a_template_body_after_one_that_is_not_read_is_still_read(tmp_path: Path) -> None:
+    body = json.dumps({"Resources": {"Sg": SG}})
+    for first in ({"TemplateBody": {"Fn::Sub": "x"}}, {"TemplateBody": "{not a template"}, {"TemplateURL": "https://example.invalid/x.json"}):
+        path = write(tmp_path / "p.json", {"Resources": {"A": {"Type": "AWS::CloudFormation::StackSet", "Properties": first},
+                                                         "B": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": body}}}})
+        assert [t.name for t in load([path])] == [str(path), f"{path}/B"]
+
+
+def test_a_product_s_versions_are_each_a_template() -> None:
+    product = {"Type": "AWS::ServiceCatalog::CloudFormationProduct", "Properties": {"ProvisioningArtifactParameters": [
+        {"Info": {"LoadTemplateFromURL": "https://s3/v1.json"}},
+        {"Name": "v2", "Info": {"ImportFromPhysicalId": "arn:aws:cloudformation:us-east-1:123456789012:stack/web/1"}},
+        {"Info": "not a mapping"}, "not a version"]}}
+    assert deployed_templates("Product", product) == [
+        ("Product", "ProvisioningArtifactParameters[0].Info.LoadTemplateFromURL", "https://s3/v1.json"),
+        ("Product[1]", "ProvisioningArtifactParameters[1].Info.ImportFromPhysicalId", "arn:aws:cloudformation:us-east-1:123456789012:stack/web/1"),
+        ("Product[2]", "ProvisioningArtifactParameters[2].Info.LoadTemplateFromURL", None),
+        ("Product[3]", "ProvisioningArtifactParameters[3].Info.LoadTemplateFromURL", None),
+    ]
+    versions = {"Fn::If": ["C", [], []]}
+    assert deployed_templates("Product", {**product, "Properties": {"ProvisioningArtifactParameters": versions}}) == [
+        ("Product", "ProvisioningArtifactParameters", versions)]
+
+
+def test_stacks_and_stack_sets_deploy_one_template_and_other_resources_none() -> None:
+    assert deployed_templates("Set", {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateURL": "https://s3/t.json"}}) == [
+        ("Set", "TemplateURL", "https://s3/t.json")]
+    assert deployed_templates("Set", {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": "{}"}}) == [("Set", "TemplateBody", "{}")]
+    assert deployed_templates("Set", {"Type": "AWS::CloudFormation::StackSet"}) == [("Set", "TemplateURL", None)]
+    assert deployed_templates("Child", {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "u"}}) == [("Child", "TemplateURL", "u")]
+    assert deployed_templates("Topic", {"Type": "AWS::SNS::Topic"}) == deployed_templates("Bad", "not a resource") == []
+
+
+def test_parameters_passed_to_a_deployed_template_are_a_mapping_or_a_stack_set_s_key_value_list() -> None:
+    assert passed_parameters({"Properties": {"Parameters": {"A": "1"}}}) == {"A": "1"}
+    assert passed_parameters({"Properties": {"Parameters": [
+        {"ParameterKey": "A", "ParameterValue": "1"}, {"ParameterKey": "B"}, {"ParameterValue": "2"}, {"ParameterKey": 3}, "C"]}}) == {"A": "1", "B": None}
+    assert passed_parameters("not a resource") == passed_parameters({"Properties": "x"}) == passed_parameters({"Properties": {"Parameters": "x"}}) == {}
+
+
+@pytest.mark.parametrize(("transform", "reported"), [
+    ("AWS::Serverless-2016-10-31", True), (["AWS::LanguageExtensions"], True), ([], True), ("Acme::Macro", False), (["AWS::LanguageExtensions", "Acme"], False)])
+def test_unknown_resource_attributes_are_problems_unless_a_macro_may_take_them(tmp_path: Path, transform, reported: bool) -> None:
+    body = {"Transform": transform, "Resources": {"Sg": {**SG, "Tier": "web", "IgnoreGlobals": "*"}}}
+    problems = structure_problems(body)
+    tier = ("Resources.Sg.Tier", "'Tier' is not a resource attribute CloudFormation knows")
+    ignore = ("Resources.Sg.IgnoreGlobals", "'IgnoreGlobals' is not a resource attribute CloudFormation knows")
+    sam = transform == "AWS::Serverless-2016-10-31"
+    assert problems == ([tier] + ([] if sam else [ignore]) if reported else [])
+
+
+def test_each_product_version_is_read_from_its_asset_even_after_one_that_is_not_found(tmp_path: Path) -> None:
+    product = {"Type": "AWS::ServiceCatalog::CloudFormationProduct", "Properties": {"ProvisioningArtifactParameters": [
+        {"Info": {"LoadTemplateFromURL": "https://example.invalid/elsewhere.json"}},
+        {"Info": {"LoadTemplateFromURL": "https://s3/gone111.json"}},
+        {"Info": {"LoadTemplateFromURL": {"Fn::Sub": "https://s3/v3333.json"}}}]}}
+    write(tmp_path / "manifest.json", {"artifacts": {"Parent": stack("Parent.template.json")}})
+    write(tmp_path / "Parent.template.json", {"Resources": {"Product": product}})
+    write(tmp_path / "V3.json", {"Resources": {"Sg": SG}})
+    write(tmp_path / "Parent.assets.json", {"files": {"gone111": {"source": {"path": "gone.json"}}, "v3333": {"source": {"path": "V3.json"}}}})
+    templates = load([tmp_path])
+    assert [(t.name, Path(t.path).name, t.parent, t.construct_paths) for t in templates] == [
+        ("Parent", "Parent.template.json", None, {}), ("Parent/Product[2]", "V3.json", ("Parent", "Product"), {})]

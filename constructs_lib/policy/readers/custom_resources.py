@@ -45,6 +45,8 @@ AWS_CUSTOM_RESOURCE_HANDLER = "AWS679f53fac002430cb0da5b7982bd2287"
 #: CDK's own handlers whose behaviour is known not to open anything: ``{resource type: handler logical-id prefix}``.
 KNOWN_HANDLERS = {"Custom::VpcRestrictDefaultSG": "CustomVpcRestrictDefaultSGCustomResourceProviderHandler"}
 _CALLS = ("Create", "Update")
+#: A policy statement that may allow anything (an unknown document or statement, a granting AWS managed policy).
+_ANY_STATEMENT = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 _TOKEN = re.compile("\x00(\\d+)\x00")
 #: An AWS managed policy's ARN (``arn:${AWS::Partition}:iam::aws:policy/service-role/NAME``, literal or joined).
 _AWS_MANAGED = re.compile(r':iam::aws:policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)"\]*\}*\]*$')
@@ -201,7 +203,8 @@ def _authorize(resource: Resource, parameters: dict[str, Any], label: str) -> No
 def _modify_rules(resource: Resource, parameters: dict[str, Any], label: str) -> None:
     groups = _groups(resource, parameters, label)
     updates = parameters.get("SecurityGroupRules")
-    for index, update in enumerate(updates if isinstance(updates, list) and groups else []):
+    updates = updates if isinstance(updates, list) else [] if updates is None else [updates]  # a token: one unknown update
+    for index, update in enumerate(updates if groups else []):
         rule = update.get("SecurityGroupRule") if isinstance(update, dict) else None
         if not isinstance(rule, dict):
             resource.unverifiable(f"{label}: SecurityGroupRules[{index}] is unknown at synth time")
@@ -296,7 +299,7 @@ def _statements(resource: Resource, role: ResourceRef) -> list[tuple[str, dict[s
         aws_managed = _AWS_MANAGED.search(json.dumps(arn))
         if aws_managed:
             if aws_managed.group(1) in GRANTING_MANAGED_POLICIES:
-                found.append((f"AWS managed policy {aws_managed.group(1)}", {"Statement": {"Effect": "Allow", "Action": "*"}}))
+                found.append((f"AWS managed policy {aws_managed.group(1)}", {"Statement": _ANY_STATEMENT}))
             continue
         for value in resource.resolver.candidates(arn):
             if isinstance(value, ResourceRef) and _resource_body(resource, value).get("Type") == "AWS::IAM::ManagedPolicy":
@@ -313,10 +316,11 @@ def _statements(resource: Resource, role: ResourceRef) -> list[tuple[str, dict[s
             found.append((f"policy {logical_id}", policy.get("PolicyDocument")))
     statements = []
     for name, document in found:
-        if not isinstance(document, dict):  # unknown: may allow anything
-            statements.append((name, {"Effect": "Allow", "Action": "*", "Resource": "*"}))
-            continue
-        statements.extend((name, statement) for statement in _listed(document.get("Statement")) if isinstance(statement, dict))
+        for value in resource.resolver.candidates(document):
+            for statement in _listed(value.get("Statement")) if isinstance(value, dict) else [value]:
+                for candidate in resource.resolver.candidates(statement):
+                    if candidate is not NO_VALUE:  # what is not a statement is unknown: may allow anything
+                        statements.append((name, candidate if isinstance(candidate, dict) else _ANY_STATEMENT))
     return statements
 
 
