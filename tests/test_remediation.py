@@ -230,13 +230,14 @@ def test_every_tcp_range_without_admin_ports_is_what_remains() -> None:
 
 
 def test_past_the_exhaustive_limit_the_widest_are_cut_until_closed_and_the_needless_given_back() -> None:
-    # GIVEN 13 public sources on 22 (more than remediation.EXHAUSTIVE_LIMIT): 0.0.0.0/1, which 0.0.0.0/2 and
-    #       64.0.0.0/2 cover again, 128.0.0.0/2 and 192.0.0.0/2, which nothing else covers, and eight /24s
-    # WHEN  the plan cuts the widest first: 0.0.0.0/1 (the whole internet stays open), then 128.0.0.0/2 (closed)
-    # THEN  it gives 0.0.0.0/1 back, no longer needed: only 128.0.0.0/2 is revoked, and nothing is open after
+    # GIVEN 14 public sources on 22 (more than remediation.EXHAUSTIVE_LIMIT): 0.0.0.0/1 twice (on 22 and on 20-25),
+    #       which 0.0.0.0/2 and 64.0.0.0/2 cover again, 128.0.0.0/2 and 192.0.0.0/2, which nothing else covers, and eight /24s
+    # WHEN  the plan cuts the widest first: both 0.0.0.0/1 (the whole internet stays open), then 128.0.0.0/2 (closed)
+    # THEN  it gives both 0.0.0.0/1 back, no longer needed: only 128.0.0.0/2 is revoked, and nothing is open after
     small = [f"8.8.{n}.0/24" for n in range(8)]
     cidrs = ["0.0.0.0/1", "0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2", *small]
     policy = GuardPolicy(thresholds=None)
-    plan, after, authorize, revoke = remediated([group("sg-1", rule("tcp", 22, 22, *map(source, cidrs)))], policy=policy)
-    assert (authorize, [r["IpRanges"][0]["CidrIp"] for r in revoke]) == ([], ["128.0.0.0/2"])
+    telnet_too = rule("tcp", 20, 25, source("0.0.0.0/1"))
+    plan, after, authorize, revoke = remediated([group("sg-1", rule("tcp", 22, 22, *map(source, cidrs)), telnet_too)], policy=policy)
+    assert (authorize, revoke) == ([], [rule("tcp", 22, 22, source("128.0.0.0/2"))])
     assert open_on([after], [], policy) == set()
