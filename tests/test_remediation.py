@@ -241,3 +241,16 @@ def test_past_the_exhaustive_limit_the_widest_are_cut_until_closed_and_the_needl
     plan, after, authorize, revoke = remediated([group("sg-1", rule("tcp", 22, 22, *map(source, cidrs)), telnet_too)], policy=policy)
     assert (authorize, revoke) == ([], [rule("tcp", 22, 22, source("128.0.0.0/2"))])
     assert open_on([after], [], policy) == set()
+
+
+def test_up_to_the_exhaustive_limit_the_fewest_cuts_win_over_the_widest() -> None:
+    # GIVEN 12 public sources on 22 (remediation.EXHAUSTIVE_LIMIT): 0.0.0.0/1 twice (on 22 and on 20-25), which
+    #       nothing else covers but each other, 128.0.0.0/2 and 192.0.0.0/2, which nothing else covers, and eight /24s
+    # WHEN  the plan tries every set of cuts, fewest first
+    # THEN  it revokes one rule, 128.0.0.0/2 (cutting the widest first would revoke both 0.0.0.0/1 rules)
+    policy = GuardPolicy(thresholds=None)
+    cidrs = ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2", *(f"8.8.{n}.0/24" for n in range(8))]
+    telnet_too = rule("tcp", 20, 25, source("0.0.0.0/1"))
+    plan, after, authorize, revoke = remediated([group("sg-1", rule("tcp", 22, 22, *map(source, cidrs)), telnet_too)], policy=policy)
+    assert (authorize, revoke) == ([], [rule("tcp", 22, 22, source("128.0.0.0/2"))])
+    assert open_on([after], [], policy) == set()
