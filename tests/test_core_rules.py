@@ -409,3 +409,14 @@ def test_an_interface_of_three_groups_compares_the_union_with_each_group_alone()
     findings = check({"Low": group({**SSH, "CidrIp": "0.0.0.0/1"}), "High": group({**SSH, "CidrIp": "128.0.0.0/1"}),
                       "Lan": group({**SSH, "CidrIp": "10.0.0.0/8"}), "Host": instance("Low", "High", "Lan")})
     assert [(f.location.logical_id, f.rule_id) for f in findings if f.location.logical_id == "Host"] == [("Host", "WorldOpenAdminPort")]
+
+
+@pytest.mark.parametrize(("thresholds", "rule"), [
+    (Thresholds(1 << 32, 48), {**SSH, "CidrIp": "0.0.0.0/0"}),  # the largest maxPublicIpv4Addresses config accepts
+    (Thresholds(65536, 1), {**SSH, "CidrIpv6": "2000::/3"}),  # every global unicast address, within a /1
+])
+def test_a_broad_limit_past_the_whole_internet_still_reports_it_world_open(thresholds: Thresholds, rule: dict) -> None:
+    # GIVEN a broad limit at least as large as the whole public space of a family
+    # WHEN  a rule admits the whole internet of that family on SSH
+    # THEN  it is world-open: the limit decides only what is too broad
+    assert [f.rule_id for f in check({"Sg": group(rule)}, GuardPolicy(thresholds=thresholds))] == ["WorldOpenAdminPort"]
