@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from constructs_lib.config_rule import remediate
 from constructs_lib.guard import live
-from constructs_lib.policy import GuardPolicy, Rule, Template, check_templates
+from constructs_lib.policy import GuardPolicy, Rule, Template, check_templates, read_inventory, remediation
 
 WORLD_OR_BROAD = {Rule.WORLD_OPEN_ADMIN_PORT, Rule.BROAD_ADMIN_SOURCE}
 ADMIN = sorted(GuardPolicy().admin_ports)
@@ -254,3 +254,49 @@ def test_up_to_the_exhaustive_limit_the_fewest_cuts_win_over_the_widest() -> Non
     plan, after, authorize, revoke = remediated([group("sg-1", rule("tcp", 22, 22, *map(source, cidrs)), telnet_too)], policy=policy)
     assert (authorize, revoke) == ([], [rule("tcp", 22, 22, source("128.0.0.0/2"))])
     assert open_on([after], [], policy) == set()
+
+
+# --- the planner on templates (remediation.plan) ---------------------------------------------------------------
+
+
+def _plan(resources: dict, policy: GuardPolicy = GuardPolicy(), keep: tuple[str, ...] = ()) -> remediation.Plan:
+    return remediation.plan(read_inventory([Template("S", "S.json", {"Resources": resources})]), "S:Sg", policy, keep)
+
+
+def _sg(*entries: dict) -> dict:
+    return {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "g", "SecurityGroupIngress": list(entries)}}
+
+
+def _host(*groups: str) -> dict:
+    return {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": [{"Ref": g} for g in groups]}}
+
+
+def test_a_kept_open_rule_is_left_open_on_the_group_and_on_each_interface_it_shares() -> None:
+    # GIVEN group Sg whose world-open SSH rule is kept, alone on instance Solo and with group Other on instance Pair,
+    #       and instance Elsewhere whose two groups (not Sg) are world-open together
+    # WHEN  the plan for Sg is made
+    # THEN  it cuts nothing and says 22 stays open on the group and on Pair; Solo (Sg alone) and Elsewhere are no scope of it
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22}
+    plan = _plan({"Sg": _sg({**ssh, "CidrIp": "0.0.0.0/0"}), "Other": _sg(), "Low": _sg({**ssh, "CidrIp": "0.0.0.0/1"}),
+                  "High": _sg({**ssh, "CidrIp": "128.0.0.0/1"}), "Solo": _host("Sg"), "Pair": _host("Sg", "Other"), "Elsewhere": _host("Low", "High")},
+                 keep=("Sg.SecurityGroupIngress[0]",))
+    assert (plan.group, plan.cuts, plan.left_open) == ("S:Sg", (), ((22, "the group"), (22, "instance Pair")))
+
+
+def test_a_kept_broad_rule_is_left_open_not_chased() -> None:
+    # GIVEN group Sg whose too-broad SSH rule (0.0.0.0/1, past the default /16 limit) is kept
+    # WHEN  the plan for Sg is made
+    # THEN  it cuts nothing and says 22 stays open (too broad) on the group
+    plan = _plan({"Sg": _sg({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/1"})}, keep=("Sg.SecurityGroupIngress[0]",))
+    assert (plan.cuts, plan.left_open) == ((), ((22, "the group"),))
+
+
+def test_the_widest_source_is_cut_first_and_cuts_are_in_rule_order() -> None:
+    # GIVEN (world only) IPv4 halves on 22: 0.0.0.0/1 (rule [0], the wider: 128.0.0.0/1 holds the reserved 224.0.0.0/3)
+    #       and 128.0.0.0/1 on 20-22 (rule [1]); and ::/0 on 20-22 (rule [2])
+    # WHEN  the plan for Sg is made
+    # THEN  cutting one rule of each family closes 22: the wider half, [0], and ::/0, [2], in rule order
+    plan = _plan({"Sg": _sg({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/1"},
+                            {"IpProtocol": "tcp", "FromPort": 20, "ToPort": 22, "CidrIp": "128.0.0.0/1"},
+                            {"IpProtocol": "tcp", "FromPort": 20, "ToPort": 22, "CidrIpv6": "::/0"})}, GuardPolicy(thresholds=None))
+    assert [(cut.permission.rule_label, cut.ports) for cut in plan.cuts] == [("Sg.SecurityGroupIngress[0]", (22,)), ("Sg.SecurityGroupIngress[2]", (22,))]
