@@ -12,7 +12,7 @@ import pytest
 
 from constructs_lib.policy import GuardPolicy, Template, Thresholds
 from constructs_lib.policy.exposure import analyse, ports_text
-from guard_cases import group
+from guard_cases import group, ingress
 
 ALL = (0, 65535)
 
@@ -156,3 +156,14 @@ def test_the_exposure_report_agrees_with_the_guard_on_rules_made_by_custom_resou
     analysis = analyse([Template("S", "S.json", case.template())])
     predicted = {port for port in (22, 3389) if any(target.allows("tcp", port) for target in analysis.targets)}
     assert predicted == world_ports
+
+
+def test_a_group_named_with_colons_keeps_its_whole_name() -> None:
+    # GIVEN a group known only by its name team:web (a GroupName may hold colons), opened by an ingress resource
+    #       and named as the source of a rule of group Web
+    # WHEN  the exposure is analysed
+    # THEN  both its own target and Web's security-group row name it team:web, whole
+    report = analysed({"Open": ingress("team:web", rule("tcp", 22, CidrIp="0.0.0.0/0"), "GroupName"),
+                       "Web": group(rule("tcp", 22, SourceSecurityGroupName="team:web"))})
+    assert [(t.key, t.name) for t in report.targets] == [("S:Web", "Web"), ("name:team:web", "team:web")]
+    assert [(row.group, row.name) for row in report.target("Web").security_groups] == [("name:team:web", "team:web")]

@@ -381,3 +381,17 @@ def test_unknown_values_are_equal_when_their_reasons_are() -> None:
     assert Unknown("a") == Unknown("a") and hash(Unknown("a")) == hash(Unknown("a")) and Unknown("a") != Unknown("b")
     assert Unknown("a") != "a" and repr(Unknown("a")) == "Unknown('a')"
     assert repr(ResourceRef("S", "Vpc", "CidrBlock")) == "ResourceRef('S', 'Vpc', 'CidrBlock')" and repr(NO_VALUE) == "AWS::NoValue"
+
+
+def test_a_default_a_condition_rules_out_deploys_as_whatever_is_passed_and_says_why() -> None:
+    # GIVEN parameter Cidr (Default 10.0.0.0/8, no AllowedValues) and a rule whose CidrIp is Cidr where the
+    #       condition on Cidr holds, 10.0.0.0/8 elsewhere
+    # WHEN  condition Public (Cidr is not 10.0.0.0/8) rules the Default out / condition Private (it is) keeps it
+    # THEN  where Public holds the value is unknown, with the reason; where Private holds it is the Default only
+    parameters = {"Cidr": {"Type": "String", "Default": "10.0.0.0/8"}}
+    is_default = {"Fn::Equals": [{"Ref": "Cidr"}, "10.0.0.0/8"]}
+    public = deploys_as({"Fn::If": ["Public", {"Ref": "Cidr"}, "10.0.0.0/8"]}, Parameters=parameters, Conditions={"Public": {"Fn::Not": [is_default]}})
+    assert public == [*unknown('parameter Cidr is passed at deploy time: its Default "10.0.0.0/8" is ruled out where condition Public is true'),
+                      "10.0.0.0/8"]
+    private = deploys_as({"Fn::If": ["Private", {"Ref": "Cidr"}, "8.8.8.8/32"]}, Parameters=parameters, Conditions={"Private": is_default})
+    assert private == ["10.0.0.0/8", "8.8.8.8/32"]

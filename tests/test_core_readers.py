@@ -821,3 +821,12 @@ def test_reading_leaves_the_templates_as_it_found_them(rule_path) -> None:
     first = read_inventory([template])
     assert template.body == before
     assert permits(read_inventory([template])) == permits(first) and len(permits(first)) == 3
+
+
+def test_lightsail_port_range_past_65535_is_malformed_and_quoted_as_written() -> None:
+    # GIVEN a Lightsail port whose ToPort is 65536, both ports written as strings (the template's JSON allows either)
+    # WHEN  the reader reads it
+    # THEN  it grants nothing and the message quotes the range as written, without quotes around the strings
+    inventory = read(lightsail(Networking={"Ports": [{"FromPort": "22", "ToPort": "65536", "Cidrs": ["8.8.8.8"]}]}))
+    assert permits(inventory) == []
+    assert found(inventory) == [("MalformedIngress", "Box", "Networking.Ports[0]: port range 22-65536 is not within 0-65535")]

@@ -370,3 +370,53 @@ def test_a_world_open_rule_on_a_promising_group_is_reported_once_and_a_bad_promi
     assert (malformed.rule_id, malformed.message) == (
         "MalformedIngress", 'Metadata.admin-port-guard.sshFrom must be security-groups (SSH only from security groups), not "cidrs"')
     assert broken.rule_id == "WebServerSshSource"
+
+
+def test_a_template_file_name_with_a_colon_names_the_group_by_its_logical_id() -> None:
+    # GIVEN a raw template whose file name holds a colon (the template's name outside an assembly is its file name)
+    # WHEN  a group of it is world-open on SSH
+    # THEN  the message names the group by its logical id (logical ids are alphanumeric), not by part of the file name
+    [finding] = check_templates([Template("a:b.json", "a:b.json", {"Resources": {"Sg": group({**SSH, "CidrIp": "0.0.0.0/0"})}})])
+    assert finding.message.split(" allows ")[0] == "security group Sg"
+
+
+def test_a_port_open_under_several_assignments_is_reported_once_from_the_first() -> None:
+    # GIVEN a world-open SSH rule, and an IPv6 world-open one that exists only when condition Six holds
+    # WHEN  the core judges both assignments of Six
+    # THEN  the group's port 22 is reported once, as the first assignment (Six true) finds it: both families
+    findings = check({"Sg": group({**SSH, "CidrIp": "0.0.0.0/0"}, {"Fn::If": ["Six", {**SSH, "CidrIpv6": "::/0"}, {"Ref": "AWS::NoValue"}]})},
+                     Parameters={"P": {"Type": "String"}}, Conditions={"Six": {"Fn::Equals": [{"Ref": "P"}, "6"]}})
+    assert [(f.rule_id, f.port, f.sources) for f in findings] == [("WorldOpenAdminPort", 22, ("0.0.0.0/0", "::/0"))]
+
+
+def test_an_interface_is_judged_under_every_assignment_after_one_that_opens_nothing() -> None:
+    # GIVEN two groups on one instance that admit only 10.0.0.0/8 when condition Private holds, and halves of the
+    #       IPv4 internet when it does not
+    # WHEN  the first assignment (Private true) opens nothing public
+    # THEN  the second is still judged: the instance is world-open through the two groups together
+    def halves(public: str) -> dict:
+        return group({**SSH, "CidrIp": {"Fn::If": ["Private", "10.0.0.0/8", public]}})
+    findings = check({"Low": halves("0.0.0.0/1"), "High": halves("128.0.0.0/1"), "Host": instance("Low", "High")},
+                     Parameters={"P": {"Type": "String"}}, Conditions={"Private": {"Fn::Equals": [{"Ref": "P"}, "yes"]}})
+    assert [(f.location.logical_id, f.rule_id) for f in findings] == [
+        ("High", "BroadAdminSource"), ("Host", "WorldOpenAdminPort"), ("Low", "BroadAdminSource")]
+
+
+def test_an_interface_of_three_groups_compares_the_union_with_each_group_alone() -> None:
+    # GIVEN three groups on one instance: two halves of the IPv4 internet and a private network
+    # WHEN  no group alone is world-open (the private one opens nothing)
+    # THEN  the instance is reported world-open through the groups together
+    findings = check({"Low": group({**SSH, "CidrIp": "0.0.0.0/1"}), "High": group({**SSH, "CidrIp": "128.0.0.0/1"}),
+                      "Lan": group({**SSH, "CidrIp": "10.0.0.0/8"}), "Host": instance("Low", "High", "Lan")})
+    assert [(f.location.logical_id, f.rule_id) for f in findings if f.location.logical_id == "Host"] == [("Host", "WorldOpenAdminPort")]
+
+
+@pytest.mark.parametrize(("thresholds", "rule"), [
+    (Thresholds(1 << 32, 48), {**SSH, "CidrIp": "0.0.0.0/0"}),  # the largest maxPublicIpv4Addresses config accepts
+    (Thresholds(65536, 1), {**SSH, "CidrIpv6": "2000::/3"}),  # every global unicast address, within a /1
+])
+def test_a_broad_limit_past_the_whole_internet_still_reports_it_world_open(thresholds: Thresholds, rule: dict) -> None:
+    # GIVEN a broad limit at least as large as the whole public space of a family
+    # WHEN  a rule admits the whole internet of that family on SSH
+    # THEN  it is world-open: the limit decides only what is too broad
+    assert [f.rule_id for f in check({"Sg": group(rule)}, GuardPolicy(thresholds=thresholds))] == ["WorldOpenAdminPort"]

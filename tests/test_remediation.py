@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from constructs_lib.config_rule import remediate
 from constructs_lib.guard import live
-from constructs_lib.policy import GuardPolicy, Rule, Template, check_templates
+from constructs_lib.policy import GuardPolicy, Rule, Template, check_templates, read_inventory, remediation
 
 WORLD_OR_BROAD = {Rule.WORLD_OPEN_ADMIN_PORT, Rule.BROAD_ADMIN_SOURCE}
 ADMIN = sorted(GuardPolicy().admin_ports)
@@ -227,3 +227,76 @@ def test_every_tcp_range_without_admin_ports_is_what_remains() -> None:
         _, after, _, _ = remediated([group("sg-1", rule("tcp", low, high, source("0.0.0.0/0")))])
         kept = {port for a, b in _tcp_ranges(after, "0.0.0.0/0") for port in SAMPLE if a <= port <= b}
         assert kept == {port for port in SAMPLE if low <= port <= high and port not in ADMIN}
+
+
+def test_past_the_exhaustive_limit_the_widest_are_cut_until_closed_and_the_needless_given_back() -> None:
+    # GIVEN 14 public sources on 22 (more than remediation.EXHAUSTIVE_LIMIT): 0.0.0.0/1 twice (on 22 and on 20-25),
+    #       which 0.0.0.0/2 and 64.0.0.0/2 cover again, 128.0.0.0/2 and 192.0.0.0/2, which nothing else covers, and eight /24s
+    # WHEN  the plan cuts the widest first: both 0.0.0.0/1 (the whole internet stays open), then 128.0.0.0/2 (closed)
+    # THEN  it gives both 0.0.0.0/1 back, no longer needed: only 128.0.0.0/2 is revoked, and nothing is open after
+    small = [f"8.8.{n}.0/24" for n in range(8)]
+    cidrs = ["0.0.0.0/1", "0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2", *small]
+    policy = GuardPolicy(thresholds=None)
+    telnet_too = rule("tcp", 20, 25, source("0.0.0.0/1"))
+    plan, after, authorize, revoke = remediated([group("sg-1", rule("tcp", 22, 22, *map(source, cidrs)), telnet_too)], policy=policy)
+    assert (authorize, revoke) == ([], [rule("tcp", 22, 22, source("128.0.0.0/2"))])
+    assert open_on([after], [], policy) == set()
+
+
+def test_up_to_the_exhaustive_limit_the_fewest_cuts_win_over_the_widest() -> None:
+    # GIVEN 12 public sources on 22 (remediation.EXHAUSTIVE_LIMIT): 0.0.0.0/1 twice (on 22 and on 20-25), which
+    #       nothing else covers but each other, 128.0.0.0/2 and 192.0.0.0/2, which nothing else covers, and eight /24s
+    # WHEN  the plan tries every set of cuts, fewest first
+    # THEN  it revokes one rule, 128.0.0.0/2 (cutting the widest first would revoke both 0.0.0.0/1 rules)
+    policy = GuardPolicy(thresholds=None)
+    cidrs = ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2", *(f"8.8.{n}.0/24" for n in range(8))]
+    telnet_too = rule("tcp", 20, 25, source("0.0.0.0/1"))
+    plan, after, authorize, revoke = remediated([group("sg-1", rule("tcp", 22, 22, *map(source, cidrs)), telnet_too)], policy=policy)
+    assert (authorize, revoke) == ([], [rule("tcp", 22, 22, source("128.0.0.0/2"))])
+    assert open_on([after], [], policy) == set()
+
+
+# --- the planner on templates (remediation.plan) ---------------------------------------------------------------
+
+
+def _plan(resources: dict, policy: GuardPolicy = GuardPolicy(), keep: tuple[str, ...] = ()) -> remediation.Plan:
+    return remediation.plan(read_inventory([Template("S", "S.json", {"Resources": resources})]), "S:Sg", policy, keep)
+
+
+def _sg(*entries: dict) -> dict:
+    return {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "g", "SecurityGroupIngress": list(entries)}}
+
+
+def _host(*groups: str) -> dict:
+    return {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": [{"Ref": g} for g in groups]}}
+
+
+def test_a_kept_open_rule_is_left_open_on_the_group_and_on_each_interface_it_shares() -> None:
+    # GIVEN group Sg whose world-open SSH rule is kept, alone on instance Solo and with group Other on instance Pair,
+    #       and instance Elsewhere whose two groups (not Sg) are world-open together
+    # WHEN  the plan for Sg is made
+    # THEN  it cuts nothing and says 22 stays open on the group and on Pair; Solo (Sg alone) and Elsewhere are no scope of it
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22}
+    plan = _plan({"Sg": _sg({**ssh, "CidrIp": "0.0.0.0/0"}), "Other": _sg(), "Low": _sg({**ssh, "CidrIp": "0.0.0.0/1"}),
+                  "High": _sg({**ssh, "CidrIp": "128.0.0.0/1"}), "Solo": _host("Sg"), "Pair": _host("Sg", "Other"), "Elsewhere": _host("Low", "High")},
+                 keep=("Sg.SecurityGroupIngress[0]",))
+    assert (plan.group, plan.cuts, plan.left_open) == ("S:Sg", (), ((22, "the group"), (22, "instance Pair")))
+
+
+def test_a_kept_broad_rule_is_left_open_not_chased() -> None:
+    # GIVEN group Sg whose too-broad SSH rule (0.0.0.0/1, past the default /16 limit) is kept
+    # WHEN  the plan for Sg is made
+    # THEN  it cuts nothing and says 22 stays open (too broad) on the group
+    plan = _plan({"Sg": _sg({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/1"})}, keep=("Sg.SecurityGroupIngress[0]",))
+    assert (plan.cuts, plan.left_open) == ((), ((22, "the group"),))
+
+
+def test_the_widest_source_is_cut_first_and_cuts_are_in_rule_order() -> None:
+    # GIVEN (world only) IPv4 halves on 22: 0.0.0.0/1 (rule [0], the wider: 128.0.0.0/1 holds the reserved 224.0.0.0/3)
+    #       and 128.0.0.0/1 on 20-22 (rule [1]); and ::/0 on 20-22 (rule [2])
+    # WHEN  the plan for Sg is made
+    # THEN  cutting one rule of each family closes 22: the wider half, [0], and ::/0, [2], in rule order
+    plan = _plan({"Sg": _sg({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/1"},
+                            {"IpProtocol": "tcp", "FromPort": 20, "ToPort": 22, "CidrIp": "128.0.0.0/1"},
+                            {"IpProtocol": "tcp", "FromPort": 20, "ToPort": 22, "CidrIpv6": "::/0"})}, GuardPolicy(thresholds=None))
+    assert [(cut.permission.rule_label, cut.ports) for cut in plan.cuts] == [("Sg.SecurityGroupIngress[0]", (22,)), ("Sg.SecurityGroupIngress[2]", (22,))]

@@ -58,7 +58,8 @@ def verdict(networks: Sequence[Network], thresholds: Thresholds | None) -> Verdi
     sizes = [0, 0]
     for network in networks:
         sizes[network[0] == 6] += network[2] - network[1] + 1
-    limits = [thresholds.limit(4), thresholds.limit(6)] if thresholds is not None else [PUBLIC_SIZE[4] - 1, PUBLIC_SIZE[6] - 1]
+    # below both the broad limit and the whole public space of a family: neither (a limit past it must not hide the world)
+    limits = [PUBLIC_SIZE[v] - 1 if thresholds is None else min(thresholds.limit(v), PUBLIC_SIZE[v] - 1) for v in (4, 6)]
     if sizes[0] <= limits[0] and sizes[1] <= limits[1]:
         return Verdict(None, (), ())  # too few addresses in total: neither world nor broad
     public = public_addresses(networks)

@@ -47,7 +47,7 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
     # (origin, rule, why) -> the ports it may open and, for rules of unknown ports, the sources, both in order
     doubtful: dict[tuple[Location, str, str], tuple[dict[int, None], dict[str, None]]] = {}
     for key, by_port in reaching.items():
-        group = inventory.groups.get(key) or Group(key, next(iter(by_port.values()))[0].origin, False)
+        group = inventory.groups[key]  # every permission's group is defined or referred to (Resource.define_group/refer_group)
         for port, name in ports:
             for permissions in _scenarios(by_port.get(port, ()), (), inventory.possible):
                 definite = [p for p in permissions if p.certain and p.source.network is not None]
@@ -62,7 +62,7 @@ def evaluate(inventory: Inventory, policy: GuardPolicy) -> list[Finding]:
                     if permission.certain and permission.source.network is not None:
                         continue  # definite: already measured
                     if _could_open(permission, definite, found, policy.thresholds):
-                        reason = _doubt(permission, policy)
+                        reason = _doubt(permission)
                         doubt = doubtful.setdefault((permission.origin, permission.rule_label, reason), ({}, {}))
                         doubt[0][port] = None
                         if permission.source.network is not None:
@@ -165,7 +165,7 @@ def _could_open(permission: Permission, definite: Sequence[Permission], found: V
     return bool(widest.world) or (bool(widest.broad) and not found.broad)
 
 
-def _doubt(permission: Permission, policy: GuardPolicy) -> str:
+def _doubt(permission: Permission) -> str:
     source = permission.source
     if source.kind == "prefix-list":
         return (
@@ -187,13 +187,13 @@ def _group_subject(group: Group) -> str:
         return f"{group.kind} named {key[5:]!r} (not defined in the templates)"
     if key.startswith("unresolved:"):
         return f"the {group.kind} named by {key[11:]}"
-    return f"{group.kind} {key.split(':', 1)[-1]}"
+    return f"{group.kind} {key.rsplit(':', 1)[-1]}"  # Template:LogicalId; a file name may hold a colon, a logical id not
 
 
 def _group_name(key: str) -> str:
     if key.startswith(("id:", "name:")):
         return key.split(":", 1)[1]
-    return key.split(":", 1)[-1]
+    return key.rsplit(":", 1)[-1]
 
 
 def _open_finding(
