@@ -29,6 +29,7 @@ from constructs_lib.policy import CONTEXT_KEY, Finding, GuardPolicy, Rule, Templ
 from constructs_lib.policy.cidr import Network, parse_cidr
 from constructs_lib.policy.config import METADATA_KEY, SSH_PROMISE, check_reason, is_prefix_list_id
 from constructs_lib.policy.reach import verdict
+from constructs_lib.policy.rules import SSH_PORT
 
 __all__ = [
     "WEB_SERVER_SSH_SOURCE",
@@ -42,8 +43,6 @@ __all__ = [
 #: A CIDR string (``203.0.113.10/32``, ``2001:db8::/64``), a prefix-list id (``pl-...``) or an ``ec2.IPeer``.
 AdminSource = Union[str, ec2.IPeer]
 WebSource = Union[str, ec2.IPeer]
-
-SSH_PORT = 22
 
 #: The web server group's own rule (SSH only from security groups), judged by the core on the promise the group
 #: writes into its template's Metadata (``SSH_PROMISE``), so the plugin, the CLI and SARIF report it as they report the others.

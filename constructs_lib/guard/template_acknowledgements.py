@@ -23,8 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ..policy import Finding, PolicyError, Template
-from ..policy.config import METADATA_KEY, check_reason
+from ..policy.config import METADATA_KEY, SSH_PROMISE, check_reason
 from ..policy.findings import UNACKNOWLEDGEABLE, acknowledged_check, rule_named
+
+#: The SSH promise as the error spells it: ``{sshFrom: security-groups}``.
+_SSH_PROMISE_TEXT = "{" + ", ".join(f"{key}: {value}" for key, value in SSH_PROMISE.items()) + "}"
 
 
 def read_acknowledgements(templates: Iterable[Template]) -> dict[tuple[str, str, str], str]:
@@ -38,11 +41,11 @@ def read_acknowledgements(templates: Iterable[Template]) -> dict[tuple[str, str,
                 continue
             place = f"{template.path}: Resources.{logical_id}.Metadata.{METADATA_KEY}"
             declared = metadata[METADATA_KEY]
-            if not isinstance(declared, dict) or not declared or not set(declared) <= {"acknowledge", "sshFrom"} \
+            if not isinstance(declared, dict) or not declared or not set(declared) <= {"acknowledge", *SSH_PROMISE} \
                     or not isinstance(declared.get("acknowledge", []), list):
                 raise PolicyError(
                     f"{place} must be {{acknowledge: [{{id: WorldOpenAdminPort[22], reason: ...}}, ...]}} and/or, on a security group, "
-                    f"{{sshFrom: security-groups}}, not {declared!r}"
+                    f"{_SSH_PROMISE_TEXT}, not {declared!r}"
                 )
             for index, entry in enumerate(declared.get("acknowledge", [])):
                 where = f"{place}.acknowledge[{index}]"

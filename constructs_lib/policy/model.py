@@ -44,7 +44,7 @@ class Permission(namedtuple("Permission", "group protocol ports source origin ru
 #: A group: ``key`` (``Stack:LogicalId`` for a security group of the templates, ``id:sg-...``/``name:...`` for one
 #: only referenced), where it is declared, whether the templates define it, what it is (``kind``: "security group",
 #: "EKS node group remote access", ...), for service-made groups the fix that applies (``None``: the rule's), and
-#: whether its template promises SSH only from security groups (``ssh_from_groups``, ``readers.SSH_PROMISE``).
+#: whether its template promises SSH only from security groups (``ssh_from_groups``, ``config.SSH_PROMISE``).
 Group = namedtuple("Group", "key location defined kind fix ssh_from_groups", defaults=("security group", None, False))
 
 #: One network interface (or a template for them) and the keys of the groups on it. ``unresolved`` lists why some

@@ -88,8 +88,8 @@ def _broken_ssh_promises(inventory: Inventory, reported: set[str]) -> list[Findi
     an open-port finding already names it."""
     findings = []
     for permission in inventory.permissions:
-        group = inventory.groups.get(permission.group)
-        if (group is not None and group.ssh_from_groups and permission.source.kind != "security-group"
+        group = inventory.groups[permission.group]  # as in evaluate: every permission's group is registered
+        if (group.ssh_from_groups and permission.source.kind != "security-group"
                 and permission.rule_label not in reported and permission.reaches_tcp_ports(SSH_PORT, SSH_PORT)):
             message = (f"{_group_subject(group)} takes SSH only from security groups, but allows tcp/22 from "
                        f"{permission.source.label} (rule {permission.rule_label})")
