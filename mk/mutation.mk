@@ -27,7 +27,9 @@ MUTATION_DESELECT := \
   tests/test_fail_closed.py::test_registering_the_plugin_as_an_aspect_says_how_to_register_it \
   tests/test_fail_closed.py::test_crashes_and_malformed_templates_cannot_be_acknowledged
 
-.PHONY: mutation
+SEARCH_EXAMPLES   ?= 1000
+
+.PHONY: mutation mutation-search
 
 $(MUTATION_STAMP): requirements-mutation.txt $(PY_STAMP)
 	$(VENV)/bin/python -m pip install --quiet -r requirements-mutation.txt
@@ -46,6 +48,13 @@ mutation: $(MUTATION_STAMP)
 	  || { tail -c 3000 mutmut-run.log; exit 1; }
 	cd $(MUTATION_DIR) && $(CURDIR)/$(VENV)/bin/mutmut results --all true > results.txt
 	$(VENV)/bin/python -c "$$MUTATION_SCORE" $(MUTATION_DIR)/results.txt docs/mutation.md $(MUTATION_MIN)
+
+# `make mutation-search` (after `make mutation`): for every survivor, listed as equivalent or not, an input that tells it
+# from the core, if the corpus, the case matrix, SEARCH_EXAMPLES random templates or the property tests hold one
+# (tests/mutant_search.py; about 20 s a mutant).
+mutation-search: $(MUTATION_STAMP)
+	test -f $(MUTATION_DIR)/results.txt || { echo "run make mutation first: $(MUTATION_DIR)/results.txt is missing"; exit 1; }
+	cd $(MUTATION_DIR)/mutants && nice -n 10 $(CURDIR)/$(VENV)/bin/python $(CURDIR)/tests/mutant_search.py --examples $(SEARCH_EXAMPLES)
 
 # The score: killed (or timed out) / mutants not listed in the equivalents section of docs/mutation.md; the survivors by name.
 define MUTATION_SCORE

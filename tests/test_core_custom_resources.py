@@ -93,11 +93,24 @@ def test_a_single_permission_or_range_not_in_a_list_is_read_as_a_list_of_one() -
 
 
 def test_a_permission_unknown_at_synth_is_unverifiable_and_the_others_are_still_read() -> None:
-    call = sdk_call("EC2", "authorizeSecurityGroupIngress", {"GroupId": SG, "IpPermissions": ["x", SSH, WORLD_SSH_PERMISSION]})
-    assert found(call) == sorted([
-        ("UnverifiableIngress", "Call", f"{AUTHORIZE}: IpPermissions[0] is unknown at synth time"),
-        ("MalformedIngress", "Call", f"{AUTHORIZE}: IpPermissions[1] names no source"),
-        world_ssh(f"security group {SG} (not defined in the templates)", f"{AUTHORIZE} IpPermissions[2]")])
+    call = sdk_call("EC2", "authorizeSecurityGroupIngress", {"GroupId": SG, "IpPermissions": [
+        {"Token": {"Fn::ImportValue": "perm"}}, "x", SSH, WORLD_SSH_PERMISSION, {"Token": {"Ref": "Perm"}}]})
+    assert found(call, Parameters={"Perm": {"Type": "String", "Default": "tcp"}}) == sorted([
+        ("UnverifiableIngress", "Call", f"{AUTHORIZE}: IpPermissions[0] is unknown at synth time (Fn::ImportValue 'perm' comes from a stack outside this input)"),
+        ("MalformedIngress", "Call", f'{AUTHORIZE}: IpPermissions[1] is "x", not an IpPermission object'),
+        ("MalformedIngress", "Call", f"{AUTHORIZE}: IpPermissions[2] names no source"),
+        world_ssh(f"security group {SG} (not defined in the templates)", f"{AUTHORIZE} IpPermissions[3]"),
+        ("UnverifiableIngress", "Call", f'{AUTHORIZE}: IpPermissions[4] is unknown at synth time ({{"Ref": "Perm"}} is spliced into the call\'s JSON as "tcp")')])
+    whole_list = sdk_call("EC2", "authorizeSecurityGroupIngress", {"GroupId": SG, "IpPermissions": {"Token": {"Fn::ImportValue": "perms"}}})
+    assert found(whole_list) == [("UnverifiableIngress", "Call", f"{AUTHORIZE}: IpPermissions[0] is unknown at synth time "
+                                                                  "(Fn::ImportValue 'perms' comes from a stack outside this input)")]
+
+
+def test_a_permission_chosen_by_a_condition_is_read_in_each_branch() -> None:
+    choice = {"Fn::If": ["Wide", WORLD_SSH_PERMISSION, {"Ref": "AWS::NoValue"}]}
+    call = sdk_call("EC2", "authorizeSecurityGroupIngress", {"GroupId": SG, "IpPermissions": [{"Token": choice}]})
+    conditions = {"Wide": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}}
+    assert found(call, Conditions=conditions) == [world_ssh(f"security group {SG} (not defined in the templates)", f"{AUTHORIZE} IpPermissions[0]")]
 
 
 def test_the_older_form_is_one_rule_in_the_parameters_themselves() -> None:
@@ -356,6 +369,7 @@ def test_a_handler_or_role_outside_the_input_is_unverifiable_saying_which() -> N
     assert found(custom(token={"Ref": "Topic"}, Topic={"Type": "AWS::SNS::Topic"})) == unverifiable("its handler Topic is outside the input")
     assert found(custom(token={"Fn::GetAtt": ["Broken", "Arn"]}, Broken="not a resource")) == [("UnverifiableIngress", "Thing", MAY_OPEN + "Fn::GetAtt of 'Broken', which is not a resource of this template")]
     assert found(custom(token={"Ref": "AWS::NoValue"})) == unverifiable("it has no ServiceToken")
+    assert found({"Thing": {"Type": "Custom::Thing", "Properties": {}}}) == unverifiable("it has no ServiceToken")
     assert found(custom(Handler=function(role="arn:aws:iam::123456789012:role/ops"))) == unverifiable(
         "the role of its handler Handler is outside the input")
     assert found(custom(Handler={"Type": "AWS::Lambda::Function"})) == unverifiable("the role of its handler Handler is outside the input")

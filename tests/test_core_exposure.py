@@ -158,6 +158,17 @@ def test_the_exposure_report_agrees_with_the_guard_on_rules_made_by_custom_resou
     assert predicted == world_ports
 
 
+def test_a_group_of_a_template_file_with_a_colon_in_its_name_is_named_by_its_logical_id() -> None:
+    # GIVEN a raw template whose file name holds a colon (outside an assembly a template is named by its file),
+    #       with a group Db on no instance, open to group Web
+    # WHEN  the exposure is analysed
+    # THEN  Db's target and Web's security-group row name the groups Db and Web, not by part of the file name
+    body = {"Resources": {"Web": group(rule("tcp", 22, CidrIp="10.0.0.0/8")), "Db": group(rule("tcp", 5432, SourceSecurityGroupId={"Ref": "Web"}))}}
+    report = analyse([Template("a:b.json", "a:b.json", body)])
+    assert sorted((t.key, t.name) for t in report.targets) == [("a:b.json:Db", "Db"), ("a:b.json:Web", "Web")]
+    assert [(row.group, row.name) for row in report.target("Db").security_groups] == [("a:b.json:Web", "Web")]
+
+
 def test_a_group_named_with_colons_keeps_its_whole_name() -> None:
     # GIVEN a group known only by its name team:web (a GroupName may hold colons), opened by an ingress resource
     #       and named as the source of a rule of group Web

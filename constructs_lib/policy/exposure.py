@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 
 from .cidr import Network, is_public, parse_address, parse_cidr, world_families
 from .config import GuardPolicy
-from .model import Inventory, Permission
+from .model import Inventory, Permission, group_name
 from .reach import PORTED, Reach, merge, open_reach
 from .readers import read_inventory
 from .templates import Template
@@ -161,10 +161,10 @@ def analyse(templates: Sequence[Template], policy: GuardPolicy | None = None, in
         by_group.setdefault(permission.group, []).append(permission)
     for key, group in inventory.groups.items():  # a group defined elsewhere (sg-..., an import) counts once it gets rules
         if key not in members and (group.defined or key in by_group):
-            targets.append(Target(group.kind, key, key.split(":", 1)[-1], (key,), False))
+            targets.append(Target(group.kind, key, group_name(key), (key,), False))
 
-    def group_name(key: str) -> str:
-        return ", ".join(members.get(key, ())) or key.split(":", 1)[-1]
+    def source_name(key: str) -> str:
+        return ", ".join(members.get(key, ())) or group_name(key)
 
     for target in targets:
         permissions = [p for group in target.groups for p in by_group.get(group, ())]
@@ -183,7 +183,7 @@ def analyse(templates: Sequence[Template], policy: GuardPolicy | None = None, in
             target.cidrs.append(CidrReach(label, scope(network), reach, minus(reach, target.internet.get(network.version, {}))))
         for source in sorted({p.source.label for p in permissions if p.certain and p.source.kind == "security-group"}):
             rows = [p for p in permissions if p.certain and p.source.label == source]
-            target.security_groups.append(GroupReach(source, group_name(source), reach_of(rows)))
+            target.security_groups.append(GroupReach(source, source_name(source), reach_of(rows)))
         for permission in permissions:
             source = permission.source
             trusted = source.kind == "prefix-list" and source.label in policy.trusted_prefix_lists

@@ -47,6 +47,14 @@ class Permission(namedtuple("Permission", "group protocol ports source origin ru
 #: whether its template promises SSH only from security groups (``ssh_from_groups``, ``config.SSH_PROMISE``).
 Group = namedtuple("Group", "key location defined kind fix ssh_from_groups", defaults=("security group", None, False))
 
+
+def group_name(key: str) -> str:
+    """The name a report gives the group of ``key``: the id, name or unresolved value after ``id:``, ``name:`` or
+    ``unresolved:``; else the logical id of ``Template:LogicalId`` (a template's file name may hold a colon, a logical id not)."""
+    kind, _, rest = key.partition(":")
+    return rest if kind in ("id", "name", "unresolved") else key.rsplit(":", 1)[-1]
+
+
 #: One network interface (or a template for them) and the keys of the groups on it. ``unresolved`` lists why some
 #: group could not be determined; ``assumption`` as for a permission.
 Attachment = namedtuple("Attachment", "key location kind name groups unresolved assumption", defaults=((), ()))
@@ -68,4 +76,4 @@ class Inventory:
         self.possible: Callable[[dict[tuple[str, str], bool]], bool] = lambda assignment: True
 
 
-__all__ = ["ALL_PORTS", "Attachment", "Group", "Inventory", "Location", "Network", "Permission", "Source"]
+__all__ = ["ALL_PORTS", "Attachment", "Group", "Inventory", "Location", "Network", "Permission", "Source", "group_name"]

@@ -19,7 +19,7 @@ from .cidr import PUBLIC_SIZE, is_public
 from .config import GuardPolicy
 from .findings import Finding, Location, Rule
 from .intrinsics import MAX_ASSUMED
-from .model import Attachment, Group, Inventory, Permission
+from .model import Attachment, Group, Inventory, Permission, group_name
 from .reach import Thresholds, Verdict, verdict
 
 #: Sources that never count as internet addresses: other groups, a service's own client ranges.
@@ -150,7 +150,7 @@ def _attachment_findings(
             alone = [verdict([p.source.network for p in definite if p.group == key], thresholds) for key in members]
             if any(one.world for one in alone) or (not found.world and any(one.families for one in alone)):
                 continue  # a group already reports it (at least as strongly)
-            groups = sorted({_group_name(p.group) for p in definite})
+            groups = sorted({group_name(p.group) for p in definite})
             subject = f"{attachment.kind} {attachment.name} (security groups {' and '.join(groups)} on one network interface)"
             finding = _open_finding(attachment.location, subject, port, name, found, definite, thresholds, None)
             findings.append(finding._replace(message=finding.message + "; no group alone does, but EC2 unites the rules of the groups on an interface"))
@@ -187,13 +187,7 @@ def _group_subject(group: Group) -> str:
         return f"{group.kind} named {key[5:]!r} (not defined in the templates)"
     if key.startswith("unresolved:"):
         return f"the {group.kind} named by {key[11:]}"
-    return f"{group.kind} {key.rsplit(':', 1)[-1]}"  # Template:LogicalId; a file name may hold a colon, a logical id not
-
-
-def _group_name(key: str) -> str:
-    if key.startswith(("id:", "name:")):
-        return key.split(":", 1)[1]
-    return key.rsplit(":", 1)[-1]
+    return f"{group.kind} {group_name(key)}"
 
 
 def _open_finding(

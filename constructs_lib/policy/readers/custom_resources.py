@@ -26,7 +26,7 @@ import json
 import re
 from fnmatch import fnmatchcase
 
-from ..intrinsics import NO_VALUE, ResourceRef, Unknown
+from ..intrinsics import NO_VALUE, ResourceRef, Unknown, describe
 from . import Resource, reads
 from .ec2 import read_rule
 
@@ -54,7 +54,7 @@ _AWS_MANAGED = re.compile(r':iam::aws:policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)"\]*\
 
 @reads("Custom::*", "AWS::CloudFormation::CustomResource")
 def custom_resource(resource: Resource) -> None:
-    handlers = [value for value in resource.resolver.candidates(resource.properties.get("ServiceToken")) if value is not NO_VALUE]
+    handlers = [value for value in resource.resolver.candidates(resource.properties.get("ServiceToken", NO_VALUE)) if value is not NO_VALUE]
     if handlers and all(_is_function(resource, value, AWS_CUSTOM_RESOURCE_HANDLER) for value in handlers):
         for field in _CALLS:
             if field in resource.properties:
@@ -182,22 +182,32 @@ def _authorize(resource: Resource, parameters: dict[str, Any], label: str) -> No
             rule["SourceSecurityGroupName"] = parameters["SourceSecurityGroupName"]
         read_rule(resource, groups, rule, label)
         return
-    for index, permission in enumerate(permissions if isinstance(permissions, list) else [permissions]):
-        if not isinstance(permission, dict):
-            resource.unverifiable(f"{label}: IpPermissions[{index}] is unknown at synth time")
-            continue
-        ports = {key: permission[key] for key in ("IpProtocol", "FromPort", "ToPort") if key in permission}
-        rules = []
-        for list_field, field, rule_field in _PERMISSION_SOURCES:
-            entries = permission.get(list_field)
-            for entry in entries if isinstance(entries, list) else ([entries] if entries is not None else []):
-                value = entry.get(field, entry.get("GroupName")) if isinstance(entry, dict) else entry
-                name_field = "SourceSecurityGroupName" if rule_field == "SourceSecurityGroupId" and isinstance(entry, dict) and field not in entry else rule_field
-                rules.append({**ports, name_field: value})
-        if not rules:
-            resource.malformed(f"{label}: IpPermissions[{index}] names no source")
-        for rule in rules:
-            read_rule(resource, groups, rule, f"{label} IpPermissions[{index}]")
+    for index, entry in enumerate(permissions if isinstance(permissions, list) else [permissions]):  # a token: one entry
+        place = f"IpPermissions[{index}]"
+        for permission in resource.resolver.candidates(entry):
+            if isinstance(permission, dict):
+                _authorize_permission(resource, groups, permission, label, place)
+            elif permission is entry:  # a literal that is no object: EC2 refuses the call
+                resource.malformed(f"{label}: {place} is {describe(entry)}, not an IpPermission object")
+            elif permission is not NO_VALUE:  # a token: the handler parses what it resolves to, at deploy time
+                reason = permission.reason if isinstance(permission, Unknown) else f"{describe(entry)} is spliced into the call's JSON as {describe(permission)}"
+                resource.unverifiable(f"{label}: {place} is unknown at synth time ({reason})")
+
+
+def _authorize_permission(resource: Resource, groups: list[str], permission: dict[str, Any], label: str, place: str) -> None:
+    """One ``IpPermission`` object, at ``place`` of the ``authorizeSecurityGroupIngress`` call ``label``."""
+    ports = {key: permission[key] for key in ("IpProtocol", "FromPort", "ToPort") if key in permission}
+    rules = []
+    for list_field, field, rule_field in _PERMISSION_SOURCES:
+        entries = permission.get(list_field)
+        for entry in entries if isinstance(entries, list) else ([entries] if entries is not None else []):
+            value = entry.get(field, entry.get("GroupName")) if isinstance(entry, dict) else entry
+            name_field = "SourceSecurityGroupName" if rule_field == "SourceSecurityGroupId" and isinstance(entry, dict) and field not in entry else rule_field
+            rules.append({**ports, name_field: value})
+    if not rules:
+        resource.malformed(f"{label}: {place} names no source")
+    for rule in rules:
+        read_rule(resource, groups, rule, f"{label} {place}")
 
 
 def _modify_rules(resource: Resource, parameters: dict[str, Any], label: str) -> None:
