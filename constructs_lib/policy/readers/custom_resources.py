@@ -196,8 +196,8 @@ def _authorize(resource: Resource, parameters: dict[str, Any], label: str) -> No
 
 def _authorize_permission(resource: Resource, groups: list[str], permission: dict[str, Any], label: str, place: str) -> None:
     """One ``IpPermission`` object, at ``place`` of the ``authorizeSecurityGroupIngress`` call ``label``."""
-    ports = {key: permission[key] for key in ("IpProtocol", "FromPort", "ToPort") if key in permission}
-    rules = []
+    ports: dict[str, Any] = {key: permission[key] for key in ("IpProtocol", "FromPort", "ToPort") if key in permission}
+    rules: list[dict[str, Any]] = []
     for list_field, field, rule_field in _PERMISSION_SOURCES:
         entries = permission.get(list_field)
         for entry in entries if isinstance(entries, list) else ([entries] if entries is not None else []):
