@@ -169,6 +169,17 @@ def test_a_group_of_a_template_file_with_a_colon_in_its_name_is_named_by_its_log
     assert [(row.group, row.name) for row in report.target("Db").security_groups] == [("a:b.json:Web", "Web")]
 
 
+def test_a_group_known_by_an_export_or_id_with_colons_keeps_its_whole_name() -> None:
+    # GIVEN ingress resources on a group imported by an export name with a colon (Stack:WebSg, the usual way to
+    #       name exports) and on a group id written with a colon
+    # WHEN  the exposure is analysed
+    # THEN  each target is named by the whole id or by what the import names, not by what follows its last colon
+    report = analysed({"Shared": ingress({"Fn::ImportValue": "Shared:WebSg"}, rule("tcp", 80, CidrIp="0.0.0.0/0")),
+                       "Odd": ingress("sg-0123:odd", rule("tcp", 80, CidrIp="0.0.0.0/0"))})
+    assert sorted(t.name for t in report.targets) == [
+        "GroupId of Shared (Fn::ImportValue 'Shared:WebSg' comes from a stack outside this input)", "sg-0123:odd"]
+
+
 def test_a_group_named_with_colons_keeps_its_whole_name() -> None:
     # GIVEN a group known only by its name team:web (a GroupName may hold colons), opened by an ingress resource
     #       and named as the source of a rule of group Web

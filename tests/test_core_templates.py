@@ -175,6 +175,23 @@ def test_a_resource_under_an_unknown_tag_is_one_problem(tmp_path: Path) -> None:
                                  ("Resources.B", "the resource has no Type")]
 
 
+def test_yaml_problems_are_reported_in_document_order(tmp_path: Path) -> None:
+    # PyYAML constructs the nested mapping after its sibling: the problem on line 6 is found after the one on line 7.
+    text = "Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags:\n        - Key: !Foo x\n  B: !Bar\n    Type: y\n"
+    [template] = load([write(tmp_path / "t.yaml", text)])
+    short_forms = "is not a CloudFormation short form (!Ref, !GetAtt, !Sub ...)"
+    assert template.problems[:2] == [("line 6", f"!Foo {short_forms}"), ("line 7", f"!Bar {short_forms}")]
+
+
+def test_two_problems_of_one_node_keep_the_order_they_were_found_in(tmp_path: Path) -> None:
+    # The node's tag is refused when it is built, the alias when it is reached again: both are on line 4.
+    text = ("Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Metadata: &note !!binary eHg=\n"
+            "  B:\n    Type: AWS::S3::Bucket\n    Metadata: *note\n")
+    [template] = load([write(tmp_path / "t.yaml", text)])
+    assert template.problems == [("line 4", "the YAML tag tag:yaml.org,2002:binary is not one CloudFormation reads"),
+                                 ("line 4", "a YAML alias (*name) repeats this node; CloudFormation does not accept aliases")]
+
+
 def test_resources_that_are_not_a_mapping_are_one_problem(tmp_path: Path) -> None:
     [template] = load([write(tmp_path / "t.json", {"Resources": ["Sg"]})])
     assert template.problems == [("Resources", "Resources is a list, not a mapping of logical ids to resources")]

@@ -26,11 +26,11 @@ class _CloudFormationLoader(_Base):
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        self.problems: list[tuple[str, str]] = []
+        self.problems: list[tuple[tuple[int, int], str]] = []  # (line, column) of the node, message
         self.reported_aliases: set[yaml.Node] = set()
 
     def problem(self, node: yaml.Node, message: str) -> None:
-        self.problems.append((f"line {node.start_mark.line + 1}", message))
+        self.problems.append(((node.start_mark.line, node.start_mark.column), message))
 
     # YAML separates tokens on a line with spaces or tabs (https://yaml.org/spec/1.1/#s-white); PyYAML refuses a
     # tab there ("Encrypted: True<TAB># note"), CloudFormation does not. A tab in indentation stays an error.
@@ -126,4 +126,6 @@ def parse(text: str, source: str) -> tuple[Any, list[tuple[str, str]]]:
         raise TooDeep(f"{source} is nested too deeply to be a CloudFormation template") from None
     finally:
         loader.dispose()
-    return body, loader.problems
+    # PyYAML builds nested values lazily, so problems arrive out of order: report them in document order.
+    ordered = sorted(loader.problems, key=lambda problem: problem[0])
+    return body, [(f"line {line + 1}", message) for (line, _column), message in ordered]
